@@ -1,0 +1,310 @@
+"""Command line: the GUI by default, and headless sub-commands over the same core."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+# TensorFlow's C++ start-up chatter would bury our output; users can still raise it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from digitpad.core.data import SOURCES, MnistUnavailable, load_dataset
+from digitpad.core.paths import data_home
+from digitpad.core.specs import KIND_DEFAULTS, METRICS, MODEL_KINDS, OPTIMIZERS, RunSpec
+
+TABS = ("draw", "train", "results")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line (exit code 2), without the usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="digitpad", description="Draw digits and run the MNIST lab.")
+    parser.add_argument(
+        "--data", metavar="PATH", help="MNIST to use: a Keras mnist.npz or a folder of IDX files"
+    )
+    parser.add_argument(
+        "--screenshot", metavar="FILE.png", help="render the window offscreen to a PNG and exit"
+    )
+    parser.add_argument("--tab", choices=TABS, default=None, help="tab to show (with --screenshot)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = sub.add_parser("train", help="train one network headless and store the run")
+    train.add_argument("--model", choices=list(MODEL_KINDS), default="mlp")
+    train.add_argument("--neurons", type=int, help="hidden dense units (lab: 8 MLP, 128 CNN)")
+    train.add_argument("--filters", type=int, help="filters of the (first) convolution")
+    train.add_argument("--kernel-size", type=int, help="side of the square convolution kernel")
+    train.add_argument("--epochs", type=int, help="passes over the training images (lab: 10)")
+    train.add_argument("--batch-size", type=int, help="images per gradient step (lab: 200)")
+    train.add_argument("--metric", choices=METRICS, help="metric reported while training")
+    train.add_argument("--optimizer", choices=OPTIMIZERS)
+    train.add_argument("--learning-rate", type=float, help="default: the optimizer's own")
+    train.add_argument("--dropout", type=float, help="dropout rate of the CNNs (lab: 0.2)")
+    train.add_argument("--seed", type=int, help="random seed (default: drawn and recorded)")
+    train.add_argument(
+        "--train-limit",
+        type=int,
+        metavar="N",
+        help="train on the first N images only (default: all 60,000)",
+    )
+    train.add_argument("--json", action="store_true", help="print one JSON object at the end")
+
+    runs = sub.add_parser("runs", help="list the stored runs")
+    fmt = runs.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+    runs.add_argument("--model", choices=list(MODEL_KINDS))
+
+    data = sub.add_parser("data", help="show which MNIST source is used and its checks")
+    data.add_argument("--source", choices=SOURCES, default="auto")
+    data.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``digitpad`` and ``python -m digitpad``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.data:
+        os.environ["DIGITPAD_MNIST"] = args.data
+    if args.command is None:
+        from digitpad.app import run_gui
+
+        return run_gui(screenshot=args.screenshot, tab=args.tab)
+    if args.screenshot or args.tab:
+        parser.error("--screenshot and --tab go with the window, not with a sub-command")
+    handler = {"train": cmd_train, "runs": cmd_runs, "data": cmd_data}[args.command]
+    try:
+        return handler(args)
+    except MnistUnavailable as exc:
+        print(f"digitpad: {exc}", file=sys.stderr)
+        return 1
+
+
+def spec_from_args(args: argparse.Namespace) -> RunSpec:
+    """The RunSpec the ``train`` flags describe (lab defaults for whatever is not given)."""
+    names = (
+        "neurons",
+        "filters",
+        "kernel_size",
+        "epochs",
+        "batch_size",
+        "metric",
+        "optimizer",
+        "learning_rate",
+        "dropout",
+        "seed",
+        "train_limit",
+    )
+    given = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+    return RunSpec(model=args.model, **{**KIND_DEFAULTS[args.model], **given})
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from digitpad.core.runner import run_and_record
+    from digitpad.core.runs import RunStore
+
+    try:
+        spec = spec_from_args(args)
+    except ValueError as exc:
+        _fail(f"digitpad train: error: {_flag_names(str(exc))}")
+    data = load_dataset()
+    store = RunStore(data_home())
+    if store.recovery_message:
+        print(store.recovery_message, file=sys.stderr)
+    out = sys.stderr if args.json else sys.stdout
+    print(f"Training {spec.describe()} on {data.source} ({spec.train_size} images)", file=out)
+
+    stop_requested = False
+
+    def on_sigint(signum, frame):
+        nonlocal stop_requested
+        stop_requested = True
+        print("\nStopping after this batch (Ctrl+C again to abort)…", file=sys.stderr)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+
+    def on_progress(event) -> None:
+        if event.kind == "epoch":
+            figures = "  ".join(f"{k} {v:.4f}" for k, v in event.logs.items())
+            print(
+                f"epoch {event.epoch + 1}/{event.epochs}  {figures}  ({event.elapsed:.1f} s)",
+                file=out,
+                flush=True,
+            )
+
+    try:
+        record = run_and_record(spec, data, store, on_progress, lambda: stop_requested)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if args.json:
+        print(json.dumps(record_to_row(record)))
+    else:
+        print(summary_line(record))
+    return 0 if record.status in ("done", "stopped") else 1
+
+
+def summary_line(record) -> str:
+    r = record.result
+    if r is None:
+        return f"run {record.id} {record.status}: {record.error}"
+    line = (
+        f"run {record.id} {record.status}: test accuracy {r.test_accuracy:.4f} "
+        f"(baseline error {r.baseline_error:.2f} %), test loss {r.test_loss:.4f}, "
+        f"MSE {r.test_mse:.4f}, convergence time {r.convergence_time:.2f} s, "
+        f"{r.params} parameters, {r.epochs_run} epoch(s)"
+    )
+    if r.weights_path:
+        line += f"\nweights saved to {r.weights_path}"
+    for note in r.notes:
+        line += f"\nnote: {note}"
+    return line
+
+
+RUN_COLUMNS = (
+    "id",
+    "created_at",
+    "status",
+    "model",
+    "neurons",
+    "filters",
+    "kernel_size",
+    "epochs",
+    "batch_size",
+    "metric",
+    "train_size",
+    "test_accuracy",
+    "baseline_error",
+    "test_mse",
+    "convergence_time",
+    "params",
+    "epochs_run",
+    "sweep_id",
+    "error",
+)
+
+
+def record_to_row(record) -> dict[str, Any]:
+    """A flat dict of a run, as printed by ``digitpad runs``."""
+    spec, result = record.spec, record.result
+    row: dict[str, Any] = {
+        "id": record.id,
+        "created_at": record.created_at,
+        "status": record.status,
+        "model": spec.model,
+        "neurons": spec.neurons,
+        "filters": spec.filters if spec.is_cnn else None,
+        "kernel_size": spec.kernel_size if spec.is_cnn else None,
+        "epochs": spec.epochs,
+        "batch_size": spec.batch_size,
+        "metric": spec.metric,
+        "train_size": spec.train_size,
+        "sweep_id": record.sweep_id,
+        "error": record.error,
+    }
+    for key in (
+        "test_accuracy",
+        "baseline_error",
+        "test_mse",
+        "convergence_time",
+        "params",
+        "epochs_run",
+    ):
+        row[key] = getattr(result, key) if result else None
+    return {key: row[key] for key in RUN_COLUMNS}
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from digitpad.core.runs import RunStore
+
+    store = RunStore(data_home())
+    if store.recovery_message:
+        print(store.recovery_message, file=sys.stderr)
+    rows = [record_to_row(r) for r in store.list_runs(model=args.model)]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    elif args.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=RUN_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    elif not rows:
+        print("No runs yet: train one with 'digitpad train' or from the Train tab.")
+    else:
+        print(
+            f"{'id':>4} {'status':<11} {'model':<8} {'neur':>5} {'kern':>4} {'ep':>3} "
+            f"{'batch':>5} {'metric':<8} {'images':>6} {'accuracy':>8} {'error%':>6} "
+            f"{'time s':>7}  created"
+        )
+        for r in rows:
+            print(
+                f"{r['id']:>4} {r['status']:<11} {r['model']:<8} {r['neurons']:>5} "
+                f"{_blank(r['kernel_size']):>4} {r['epochs']:>3} {r['batch_size']:>5} "
+                f"{r['metric']:<8} {r['train_size']:>6} {_fmt(r['test_accuracy'], 4):>8} "
+                f"{_fmt(r['baseline_error'], 2):>6} {_fmt(r['convergence_time'], 1):>7}  "
+                f"{r['created_at']}"
+            )
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    data = load_dataset(args.source)
+    checks = data.checks()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "source": data.source,
+                    "location": data.location,
+                    "sha256": data.sha256,
+                    "checks": checks,
+                    "notes": data.notes,
+                }
+            )
+        )
+        return 0
+    print(
+        f"MNIST source: {data.source}\nlocation:     {data.location}\nsha256:       {data.sha256}"
+    )
+    print(f"train: {data.x_train.shape} {data.x_train.dtype}   test: {data.x_test.shape}")
+    for name, ok in checks.items():
+        print(f"  [{'ok' if ok else 'FAILED'}] {name}")
+    for note in data.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _fail(message: str) -> NoReturn:
+    print(message, file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _flag_names(message: str) -> str:
+    """Name CLI flags (--batch-size) rather than Python fields (batch_size) in messages."""
+    for name in ("kernel_size", "batch_size", "learning_rate", "train_limit"):
+        message = message.replace(name, "--" + name.replace("_", "-"))
+    for name in ("neurons", "filters", "epochs", "seed", "dropout"):
+        message = message.replace(f"{name} must", f"--{name} must")
+    return message
+
+
+def _fmt(value: float | None, digits: int) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _blank(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""Where DigitPad keeps its files: one data folder, overridable for tests and portable installs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "DigitPad"
+HOME_ENV = "DIGITPAD_HOME"
+
+# The repository (or installed package) ships pretrained weights beside the package.
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+SHIPPED_WEIGHTS_DIR = PACKAGE_DIR.parent / "weights"
+
+
+def data_home() -> Path:
+    """Return DigitPad's data folder (``$DIGITPAD_HOME`` if set, else the user data folder).
+
+    The folder is created if it does not exist yet.
+    """
+    configured = os.environ.get(HOME_ENV)
+    home = (
+        Path(configured).expanduser() if configured else Path(platformdirs.user_data_dir(APP_NAME))
+    )
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def runs_dir() -> Path:
+    """Folder holding one sub-folder of saved models per run."""
+    path = data_home() / "runs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

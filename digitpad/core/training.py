@@ -1,0 +1,331 @@
+"""train(): the one training function behind the GUI, the command line and the tests."""
+
+from __future__ import annotations
+
+import platform
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from digitpad.core.data import MnistData, take_subset
+from digitpad.core.models import build_model, prepare_images
+from digitpad.core.specs import RunSpec
+
+# Stored batch-loss curves are averaged down to at most this many points.
+MAX_STORED_BATCH_POINTS = 1000
+# Batch size for the final test-set pass; any size gives the same numbers, larger is faster.
+EVAL_BATCH = 1000
+# Keras clips probabilities like this in categorical_crossentropy.
+_EPSILON = 1e-7
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress event from ``train()``; plain data, safe to send across threads.
+
+    kind: ``"start"``, ``"batch"``, ``"epoch"`` or ``"evaluating"``.
+    epoch: 0-based epoch index. batch: 0-based batch index within the epoch.
+    loss: the training loss of that one batch (``"batch"``) or of the epoch (``"epoch"``).
+    logs: the epoch's train and validation figures (``"epoch"`` only).
+    """
+
+    kind: str
+    epoch: int
+    epochs: int
+    batch: int = 0
+    batches: int = 0
+    loss: float | None = None
+    logs: dict[str, float] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+
+@dataclass
+class RunResult:
+    """What a run produced: figures, history, where its model was saved, and its context."""
+
+    spec: RunSpec
+    status: str  # "done" or "stopped"
+    seed: int
+    test_accuracy: float
+    test_loss: float
+    test_mse: float
+    convergence_time: float
+    params: int
+    epochs_run: int
+    train_size: int
+    history: dict[str, list[float]]
+    batch_losses: list[float]
+    data_source: str = ""
+    data_sha256: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+    device: str = "cpu"
+    model_path: str | None = None
+    weights_path: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def baseline_error(self) -> float:
+        """The lab's "baseline error": ``100 - accuracy * 100`` (percent)."""
+        return 100.0 - self.test_accuracy * 100.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["spec"] = self.spec.to_dict()
+        out["baseline_error"] = self.baseline_error
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> RunResult:
+        values = dict(values)
+        values.pop("baseline_error", None)
+        values["spec"] = RunSpec.from_dict(values["spec"])
+        return cls(**values)
+
+
+ProgressCallback = Callable[[Progress], None]
+StopCheck = Callable[[], bool]
+
+
+def train(
+    spec: RunSpec,
+    data: MnistData,
+    on_progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
+    save_dir: str | Path | None = None,
+) -> RunResult:
+    """Train the lab's model for ``spec`` on ``data`` and evaluate it on the test set.
+
+    Parameters
+    ----------
+    on_progress
+        Called in the training thread with ``Progress`` events (every batch and epoch).
+    should_stop
+        Polled after every batch; once it returns True, training ends after that batch and
+        the partial result comes back with status ``"stopped"``.
+    save_dir
+        If given, the trained model is saved there as ``model.keras`` and ``model.weights.h5``.
+        A failed save is noted in ``RunResult.notes``; the figures are still returned.
+    """
+    import keras
+
+    seed = spec.seed if spec.seed is not None else secrets.randbelow(2**31 - 1)
+    # Keras keeps global state per thread: clear it in the thread that trains.
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+
+    x_train, y_train = take_subset(data.x_train, data.y_train, spec.train_limit)
+    x_train = prepare_images(x_train, spec.model)
+    x_test = prepare_images(data.x_test, spec.model)
+    y_train_1h = keras.utils.to_categorical(y_train, 10).astype(np.float32)
+    y_test_1h = keras.utils.to_categorical(data.y_test, 10).astype(np.float32)
+
+    model = build_model(spec)
+    bridge = _bridge_class()(spec, len(x_train), on_progress, should_stop)
+    started = time.perf_counter()
+    bridge.started = started
+    model.fit(
+        x_train,
+        y_train_1h,
+        validation_data=(x_test, y_test_1h),
+        epochs=spec.epochs,
+        batch_size=spec.batch_size,
+        # Same numbers as validating at the training batch size, in fewer steps.
+        validation_batch_size=max(spec.batch_size, EVAL_BATCH),
+        callbacks=[bridge],
+        verbose=0,
+    )
+    convergence_time = time.perf_counter() - started
+
+    if on_progress:
+        on_progress(
+            Progress("evaluating", bridge.epochs_done, spec.epochs, elapsed=convergence_time)
+        )
+    probs = np.asarray(model.predict(x_test, batch_size=EVAL_BATCH, verbose=0))
+    accuracy, loss, mse = evaluate_probabilities(probs, data.y_test)
+
+    result = RunResult(
+        spec=spec,
+        status="stopped" if bridge.stopped else "done",
+        seed=seed,
+        test_accuracy=accuracy,
+        test_loss=loss,
+        test_mse=mse,
+        convergence_time=convergence_time,
+        params=int(model.count_params()),
+        epochs_run=bridge.epochs_done,
+        train_size=len(x_train),
+        history=bridge.history,
+        batch_losses=downsample(bridge.batch_losses, MAX_STORED_BATCH_POINTS),
+        data_source=data.source,
+        data_sha256=data.sha256,
+        versions=library_versions(),
+        device=device_name(),
+    )
+    if save_dir is not None:
+        save_model_files(model, Path(save_dir), result)
+    del model
+    keras.backend.clear_session()
+    return result
+
+
+def evaluate_probabilities(probs: np.ndarray, labels: np.ndarray) -> tuple[float, float, float]:
+    """Accuracy, categorical cross-entropy and MSE of predicted probabilities.
+
+    The same figures ``model.evaluate`` reports for the lab's compile settings, from one
+    prediction pass instead of one pass per metric.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    n = len(labels)
+    accuracy = float(np.mean(np.argmax(probs, axis=1) == labels))
+    picked = np.clip(probs[np.arange(n), labels], _EPSILON, 1 - _EPSILON)
+    loss = float(-np.mean(np.log(picked)))
+    target = np.zeros_like(probs)
+    target[np.arange(n), labels] = 1.0
+    mse = float(np.mean((probs - target) ** 2))
+    return accuracy, loss, mse
+
+
+def save_model_files(model, folder: Path, result: RunResult) -> None:
+    """Save the whole model (``.keras``) and its weights (``.weights.h5``, lab exercise 4)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        model_path, weights_path = folder / "model.keras", folder / "model.weights.h5"
+        model.save(model_path)
+        model.save_weights(weights_path)
+    except Exception as exc:  # disk full, read-only folder...: the run's figures still count
+        result.notes.append(f"could not save the model to {folder}: {exc}")
+        return
+    result.model_path, result.weights_path = str(model_path), str(weights_path)
+
+
+def downsample(values: list[float], limit: int) -> list[float]:
+    """Average consecutive values so that at most ``limit`` remain."""
+    if len(values) <= limit:
+        return list(values)
+    chunks = np.array_split(np.asarray(values, dtype=np.float64), limit)
+    return [float(c.mean()) for c in chunks]
+
+
+def library_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("tensorflow", "keras", "numpy"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def device_name() -> str:
+    """``"GPU: <name>"`` when TensorFlow sees a GPU, else ``"CPU (<n> cores)"``."""
+    import os
+
+    import tensorflow as tf  # keras has no public device query
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        return "GPU: " + ", ".join(g.name for g in gpus)
+    return f"CPU ({os.cpu_count()} cores)"
+
+
+_BRIDGE_CLASS = None
+
+
+def _bridge_class():
+    """The Keras callback class, built at first use so importing this module skips Keras."""
+    global _BRIDGE_CLASS
+    if _BRIDGE_CLASS is None:
+        import keras
+
+        _BRIDGE_CLASS = _make_bridge_class(keras.callbacks.Callback)
+    return _BRIDGE_CLASS
+
+
+def _make_bridge_class(base):
+    class ProgressBridge(base):
+        """Turns Keras callback hooks into ``Progress`` events and honours ``should_stop``."""
+
+        def __init__(self, spec: RunSpec, n_train: int, on_progress, should_stop):
+            super().__init__()
+            self.spec = spec
+            self.n_train = n_train
+            self.batches = -(-n_train // spec.batch_size)
+            self.on_progress = on_progress or (lambda event: None)
+            self.should_stop = should_stop or (lambda: False)
+            self.stopped = False
+            self.started = time.perf_counter()
+            self.epoch = 0
+            self.epochs_done = 0
+            self.history: dict[str, list[float]] = {}
+            self.batch_losses: list[float] = []
+            self._previous_total = 0.0
+
+        def _check_stop(self) -> None:
+            if not self.stopped and self.should_stop():
+                self.stopped = True
+                self.model.stop_training = True
+
+        def on_train_begin(self, logs=None):
+            # fit() resets stop_training to False just before this hook: a stop requested
+            # earlier would be lost if we did not look again here.
+            self._check_stop()
+            self.on_progress(Progress("start", 0, self.spec.epochs, batches=self.batches))
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+            self._previous_total = 0.0
+
+        def on_train_batch_end(self, batch, logs=None):
+            # Keras reports the epoch's running mean; recover this one batch's loss from it.
+            seen = min((batch + 1) * self.spec.batch_size, self.n_train)
+            size = seen - batch * self.spec.batch_size
+            total = float(logs["loss"]) * seen
+            batch_loss = (total - self._previous_total) / size
+            self._previous_total = total
+            self.batch_losses.append(batch_loss)
+            self.on_progress(
+                Progress(
+                    "batch",
+                    self.epoch,
+                    self.spec.epochs,
+                    batch,
+                    self.batches,
+                    batch_loss,
+                    elapsed=time.perf_counter() - self.started,
+                )
+            )
+            self._check_stop()
+
+        def on_test_begin(self, logs=None):
+            # After a stop, skip the validation pass Keras would still run (one batch at most).
+            if self.stopped:
+                self.model.stop_evaluating = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            if self.stopped:
+                return  # a partial epoch's validation figures would be misleading
+            logs = {k: float(v) for k, v in (logs or {}).items()}
+            for key, value in logs.items():
+                self.history.setdefault(key, []).append(value)
+            self.epochs_done = epoch + 1
+            self.on_progress(
+                Progress(
+                    "epoch",
+                    epoch,
+                    self.spec.epochs,
+                    self.batches - 1,
+                    self.batches,
+                    logs.get("loss"),
+                    logs,
+                    time.perf_counter() - self.started,
+                )
+            )
+            self._check_stop()
+
+    return ProgressBridge

