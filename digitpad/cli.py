@@ -68,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="show which MNIST source is used and its checks")
     data.add_argument("--source", choices=SOURCES, default="auto")
     data.add_argument("--json", action="store_true")
+    build = sub.add_parser("build-weights", help="retrain the shipped weights from scratch")
+    build.add_argument(
+        "--only",
+        default="mlp,cnn,best",
+        help="comma-separated names among mlp, cnn, best (default: all)",
+    )
+    build.add_argument("--out", metavar="DIR", help="folder to write (default: weights/)")
     return parser
 
 
@@ -83,7 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_gui(screenshot=args.screenshot, tab=args.tab)
     if args.screenshot or args.tab:
         parser.error("--screenshot and --tab go with the window, not with a sub-command")
-    handler = {"train": cmd_train, "runs": cmd_runs, "data": cmd_data}[args.command]
+    handler = {
+        "train": cmd_train,
+        "runs": cmd_runs,
+        "data": cmd_data,
+        "build-weights": cmd_build_weights,
+    }[args.command]
     try:
         return handler(args)
     except MnistUnavailable as exc:
@@ -282,6 +294,48 @@ def cmd_data(args: argparse.Namespace) -> int:
     for note in data.notes:
         print(f"note: {note}")
     return 0
+
+
+def cmd_build_weights(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from digitpad.core.weights import SHIPPED, build_shipped
+
+    names = [n.strip() for n in args.only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SHIPPED]
+    if unknown:
+        _fail(
+            f"digitpad build-weights: error: unknown name(s) {', '.join(unknown)}; "
+            f"choose among {', '.join(SHIPPED)}"
+        )
+    folder = Path(args.out) if args.out else None
+    data = load_dataset()
+    failed = 0
+    for name in names:
+        print(f"== {name}: {SHIPPED[name].spec.describe()}", flush=True)
+
+        def on_progress(event) -> None:
+            if event.kind == "epoch":
+                print(
+                    f"  epoch {event.epoch + 1}/{event.epochs}  loss {event.loss:.4f}  "
+                    f"val_accuracy {event.logs.get('val_accuracy', float('nan')):.4f}  "
+                    f"({event.elapsed:.0f} s)",
+                    flush=True,
+                )
+
+        try:
+            kwargs = {"folder": folder} if folder else {}
+            info = build_shipped(name, data, on_progress=on_progress, **kwargs)
+        except RuntimeError as exc:
+            print(f"  FAILED: {exc}", flush=True)
+            failed += 1
+            continue
+        print(
+            f"  wrote {name}: test accuracy {info['test_accuracy']:.4f} in "
+            f"{info['training_time_s']} s",
+            flush=True,
+        )
+    return 1 if failed else 0
 
 
 def _fail(message: str) -> NoReturn:
