@@ -5,6 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+# A screenshot waits this long at most for the network to load, to show the ready window.
+SCREENSHOT_WAIT_S = 30
+
 
 def run_gui(screenshot: str | None = None, tab: str | None = None) -> int:
     """Show the main window; with ``screenshot``, render it to that PNG and exit instead."""
@@ -16,10 +19,14 @@ def run_gui(screenshot: str | None = None, tab: str | None = None) -> int:
     app.setApplicationName("DigitPad")
     app.setOrganizationName("DigitPad")
     window = MainWindow()
+    if tab:
+        window.select_tab(tab)
     if screenshot:
         window.show()
-        app.processEvents()
-        if not window.grab().save(str(Path(screenshot))):
+        window.wait_until_ready(SCREENSHOT_WAIT_S)
+        saved = window.grab().save(str(Path(screenshot)))
+        window.close()
+        if not saved:
             print(f"digitpad: could not write {screenshot}", file=sys.stderr)
             return 1
         return 0

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from digitpad.core.data import MnistData, load_dataset
+from digitpad.core.specs import RunSpec
+from digitpad.core.training import RunResult
 
 
 @pytest.fixture(autouse=True)
@@ -42,4 +44,22 @@ def tiny_mnist(n_train: int = 120, n_test: int = 40, seed: int = 0) -> MnistData
         rng.integers(0, 10, n_test).astype(np.int64),
         source="synthetic",
         location="tests",
+    )
+
+
+def fake_result(spec: RunSpec, accuracy: float) -> RunResult:
+    """A finished run's figures, as train() would return them (the store is under test here)."""
+    return RunResult(
+        spec=spec,
+        status="done",
+        seed=1,
+        test_accuracy=accuracy,
+        test_loss=0.3,
+        test_mse=0.01,
+        convergence_time=8.1,
+        params=6370,
+        epochs_run=10,
+        train_size=60000,
+        history={"loss": [0.5, 0.3], "val_loss": [0.4, 0.35]},
+        batch_losses=[0.9, 0.6, 0.4],
     )

@@ -8,27 +8,10 @@ import subprocess
 import sys
 import time
 
+from conftest import fake_result
+
 from digitpad.core.runs import RunStore
 from digitpad.core.specs import RunSpec
-from digitpad.core.training import RunResult
-
-
-def fake_result(spec: RunSpec, accuracy: float) -> RunResult:
-    """A finished run's figures, as train() would return them (the store is under test here)."""
-    return RunResult(
-        spec=spec,
-        status="done",
-        seed=1,
-        test_accuracy=accuracy,
-        test_loss=0.3,
-        test_mse=0.01,
-        convergence_time=8.1,
-        params=6370,
-        epochs_run=10,
-        train_size=60000,
-        history={"loss": [0.5, 0.3], "val_loss": [0.4, 0.35]},
-        batch_losses=[0.9, 0.6, 0.4],
-    )
 
 
 def test_runs_persist_across_store_instances(tmp_path):

@@ -15,10 +15,11 @@ DEEP_SECOND_DENSE = 50
 BEST_LEARNING_RATE = 0.002
 
 
-def build_model(spec: RunSpec, steps_per_epoch: int | None = None):
+def build_model(spec: RunSpec, steps_per_epoch: int | None = None, compile: bool = True):
     """Build and compile the lab's architecture for ``spec`` (a ``keras.Sequential``).
 
     ``steps_per_epoch`` lets ``cnn_best`` decay its learning rate over the whole run.
+    ``compile=False`` gives an inference-only model (no optimizer to load state into).
     """
     import keras
     from keras import layers
@@ -80,6 +81,8 @@ def build_model(spec: RunSpec, steps_per_epoch: int | None = None):
     else:  # RunSpec validation makes this unreachable; kept for callers bypassing it.
         raise ValueError(f"unknown model kind {spec.model!r}")
     model = keras.Sequential(stack, name=spec.model)
+    if not compile:
+        return model
     model.compile(
         loss="categorical_crossentropy",
         optimizer=make_optimizer(spec, steps_per_epoch),

@@ -52,7 +52,7 @@ class Predictor:
         import tensorflow as tf  # tf.function: the compiled single-image path
 
         self.source = source
-        self.model = load_weights_into(build_model(source.spec), source)
+        self.model = load_weights_into(build_model(source.spec, compile=False), source)
         self._shape = input_shape_for(source.spec.model)
         model = self.model
 

@@ -1,36 +1,133 @@
-"""The main window."""
+"""The main window: Draw, Train and Results tabs over one run store."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+import contextlib
+import json
+import time
+
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget
 
 from digitpad.core.paths import PACKAGE_DIR, data_home
-from digitpad.core.runs import RunStore
+from digitpad.core.runs import RunRecord, RunStore
+from digitpad.ui.draw_tab import DrawTab
+from digitpad.ui.model_loader import ModelLoader
+from digitpad.ui.results_tab import ResultsTab
+from digitpad.ui.train_tab import TrainTab
 
 ICON_PATH = PACKAGE_DIR / "ui" / "icon.png"
+TAB_NAMES = ("draw", "train", "results")
+STATUS_MS = 12_000
 
 
 class MainWindow(QMainWindow):
-    """DigitPad's window; builds with no arguments (data folder from ``DIGITPAD_HOME``)."""
+    """DigitPad's window; builds with no arguments (data folder from ``DIGITPAD_HOME``).
+
+    Preferences live in ``settings.ini`` in the data folder (QSettings, INI format), so a
+    data folder carries its own window state and form values.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("DigitPad")
         self.setWindowIcon(QIcon(str(ICON_PATH)))
-        self.store = RunStore(data_home())
+        home = data_home()
+        self.settings = QSettings(str(home / "settings.ini"), QSettings.Format.IniFormat)
+        self.store = RunStore(home)
+        self.loader = ModelLoader(self)
+
+        self.draw_tab = DrawTab(self.loader)
+        self.train_tab = TrainTab(self.store)
+        self.results_tab = ResultsTab(self.store)
         self.tabs = QTabWidget(objectName="mainTabs")
-        runs = self.store.list_runs()
-        summary = QLabel(
-            f"<h2>DigitPad</h2><p>{len(runs)} run(s) stored in {self.store.path}.</p>"
-            "<p>Train from the command line: <code>digitpad train --model mlp</code>; "
-            "list runs with <code>digitpad runs</code>.</p>"
-        )
-        summary.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        summary.setWordWrap(True)
-        self.tabs.addTab(summary, "Results")
+        self.tabs.addTab(self.draw_tab, "Draw")
+        self.tabs.addTab(self.train_tab, "Train")
+        self.tabs.addTab(self.results_tab, "Results")
         self.setCentralWidget(self.tabs)
+
+        for tab in (self.draw_tab, self.train_tab, self.results_tab):
+            tab.message.connect(self.show_message)
+        self.train_tab.runFinished.connect(self._on_run_finished)
+        self.results_tab.useOnCanvas.connect(self.use_on_canvas)
+        for i, key in enumerate(("Ctrl+1", "Ctrl+2", "Ctrl+3")):
+            QShortcut(QKeySequence(key), self, lambda i=i: self.tabs.setCurrentIndex(i))
+        QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
+
+        self._restore_settings()
+        self.draw_tab.populate_models(
+            self.store.list_runs(), preferred=self.settings.value("draw/model", "best")
+        )
         if self.store.recovery_message:
-            self.statusBar().showMessage(self.store.recovery_message)
-        self.resize(900, 640)
+            self.show_message(self.store.recovery_message)
+        elif self.store.interrupted:
+            self.show_message(
+                f"{self.store.interrupted} run(s) were cut off when DigitPad last "
+                "ended; they are marked 'interrupted' in Results."
+            )
+
+    # --- behaviour -------------------------------------------------------------------------
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text.replace("\n", " "), STATUS_MS)
+
+    def select_tab(self, name: str) -> None:
+        self.tabs.setCurrentIndex(TAB_NAMES.index(name))
+
+    def use_on_canvas(self, record: RunRecord) -> None:
+        self.draw_tab.use_run(record)
+        self.select_tab("draw")
+
+    def wait_until_ready(self, timeout_s: float) -> bool:
+        """Process events until the canvas has a network (or it failed); True when ready."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and not self.draw_tab.settled():
+            # Not processEvents(flags, maxtime): that overload crashed PySide6 6.12 here
+            # ("deallocating None") while another thread imported TensorFlow.
+            QApplication.processEvents()
+            time.sleep(0.02)
+        QApplication.processEvents()
+        return self.draw_tab.predictor is not None
+
+    def _on_run_finished(self, record: RunRecord) -> None:
+        self.results_tab.add_record(record)
+        if record.has_model:
+            self.draw_tab.populate_models(self.store.list_runs())
+
+    # --- persistence -----------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1100, 720)
+        self.tabs.setCurrentIndex(int(self.settings.value("window/tab", 0)) % len(TAB_NAMES))
+        form = self.settings.value("train/form")
+        if form:
+            # A hand-edited or older settings file keeps the defaults.
+            with contextlib.suppress(TypeError, ValueError):
+                self.train_tab.form.set_values(json.loads(form))
+        pen = self.settings.value("draw/pen")
+        if pen is not None:
+            self.draw_tab.pen_slider.setValue(int(pen))
+
+    def save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/tab", self.tabs.currentIndex())
+        self.settings.setValue("train/form", json.dumps(self.train_tab.form.values()))
+        self.settings.setValue("draw/pen", self.draw_tab.pen_slider.value())
+        source = self.draw_tab.current_source()
+        if source is not None and not source.name.startswith("run "):
+            self.settings.setValue("draw/model", source.name)
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.train_tab.is_training():
+            # Closing stops the run after its current batch; the partial run is kept.
+            self.show_message("Stopping the run before closing…")
+        self.train_tab.shutdown()
+        self.loader.shutdown()
+        self.save_settings()
+        event.accept()

@@ -1,0 +1,316 @@
+"""Draw tab: the canvas, what the network sees, and what it thinks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QImage, QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from digitpad.core.predictor import ModelSource, Predictor, WeightsError
+from digitpad.core.preprocess import to_mnist
+from digitpad.core.runs import RunRecord
+from digitpad.core.weights import FALLBACK_ORDER, SHIPPED
+from digitpad.ui.canvas import IMAGE_SUFFIXES, DrawingCanvas
+from digitpad.ui.model_loader import ModelLoader
+from digitpad.ui.probability_bars import ProbabilityBars
+
+# Below this top probability the network's answer is shown as a hesitation between two.
+CONFIDENT = 0.6
+PREVIEW_SIDE = 168
+
+
+class DrawTab(QWidget):
+    """Draw a digit and see the prediction, live. ``message(str)`` reports problems."""
+
+    message = Signal(str)
+    predicted = Signal(object)  # the ten probabilities, after each prediction
+
+    def __init__(self, loader: ModelLoader, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.loader = loader
+        self.predictor: Predictor | None = None
+        self._wanted: ModelSource | None = None
+        self._failed_shipped: set[str] = set()
+        self._gave_up = False
+
+        self.canvas = DrawingCanvas()
+        self.canvas.inkChanged.connect(self.predict_now)
+        self.canvas.imageRejected.connect(self.message)
+
+        self.pen_slider = QSlider(Qt.Orientation.Horizontal, objectName="penWidthSlider")
+        self.pen_slider.setRange(4, 40)
+        self.pen_slider.setValue(int(self.canvas.pen_px))
+        self.pen_slider.valueChanged.connect(self.canvas.set_pen_width)
+        self.pen_slider.setToolTip("Pen width in pixels")
+        undo = QPushButton(
+            "Undo", objectName="undoButton", toolTip="Remove the last stroke (Ctrl+Z)"
+        )
+        undo.clicked.connect(self.canvas.undo)
+        clear = QPushButton(
+            "Clear", objectName="clearButton", toolTip="Start again (Esc or Delete)"
+        )
+        clear.clicked.connect(self.canvas.clear)
+        open_button = QPushButton(
+            "Open image…",
+            objectName="openImageButton",
+            toolTip="Read a picture of a digit (Ctrl+O); you can also drop "
+            "or paste one onto the canvas",
+        )
+        open_button.clicked.connect(self.open_image)
+
+        tools = QHBoxLayout()
+        tools.addWidget(QLabel("Pen"))
+        tools.addWidget(self.pen_slider, 1)
+        tools.addWidget(undo)
+        tools.addWidget(clear)
+        tools.addWidget(open_button)
+        left = QVBoxLayout()
+        left.addWidget(self.canvas, 1)
+        left.addLayout(tools)
+
+        self.model_selector = QComboBox(objectName="modelSelector")
+        self.model_selector.setToolTip(
+            "Which network reads your drawing: the pretrained ones, "
+            "or any run you trained that saved its model"
+        )
+        self.model_selector.currentIndexChanged.connect(self._on_model_chosen)
+        self.prediction_label = QLabel("", objectName="predictionLabel")
+        font = QFont()
+        font.setPointSize(54)
+        font.setBold(True)
+        self.prediction_label.setFont(font)
+        self.prediction_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.prediction_label.setMinimumHeight(90)
+        self.detail_label = QLabel("", objectName="predictionDetail")
+        self.detail_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail_label.setWordWrap(True)
+        self.bars = ProbabilityBars()
+        self.preview = QLabel(objectName="networkInput")
+        self.preview.setFixedSize(PREVIEW_SIDE, PREVIEW_SIDE)
+        self.preview.setToolTip(
+            "The 28x28 image the network actually sees: your drawing "
+            "scaled into a 20x20 box and centred by its centre of mass, "
+            "like MNIST"
+        )
+        self.preview.setStyleSheet("background: black; border: 1px solid #888;")
+
+        right = QVBoxLayout()
+        right.addWidget(QLabel("Network"))
+        right.addWidget(self.model_selector)
+        right.addWidget(self.prediction_label)
+        right.addWidget(self.detail_label)
+        right.addWidget(self.bars, 1)
+        seen = QHBoxLayout()
+        seen.addWidget(QLabel("What the\nnetwork sees"))
+        seen.addWidget(self.preview)
+        seen.addStretch(1)
+        right.addLayout(seen)
+
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 3)
+        layout.addLayout(right, 2)
+
+        for keys, slot in (
+            ("Ctrl+Z", self.canvas.undo),
+            ("Esc", self.canvas.clear),
+            ("Delete", self.canvas.clear),
+            ("Ctrl+O", self.open_image),
+            (QKeySequence.StandardKey.Paste, self.paste_image),
+        ):
+            QShortcut(
+                QKeySequence(keys),
+                self,
+                slot,
+                context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+            )
+
+        loader.ready.connect(self._on_model_ready)
+        loader.failed.connect(self._on_model_failed)
+        self._show_empty()
+
+    # --- models ----------------------------------------------------------------------------
+
+    def populate_models(self, runs: list[RunRecord], preferred: str | None = None) -> None:
+        """Fill the selector: shipped models first, then every run with a saved model."""
+        current = self.current_source()
+        self.model_selector.blockSignals(True)
+        self.model_selector.clear()
+        for name in FALLBACK_ORDER:
+            try:
+                source = ModelSource.shipped(name)
+            except WeightsError as exc:
+                self.message.emit(str(exc))
+                continue
+            accuracy = f" ({source.accuracy:.2%})" if source.accuracy else ""
+            self.model_selector.addItem(f"{name}: {SHIPPED[name].title}{accuracy}", source)
+        for record in reversed(runs):
+            if record.has_model:
+                source = run_source(record)
+                self.model_selector.addItem(
+                    f"run {record.id}: {record.spec.describe()} "
+                    f"({record.result.test_accuracy:.2%})",
+                    source,
+                )
+        self.model_selector.blockSignals(False)
+        wanted = current or (self._find(preferred) if preferred else None)
+        index = self._index_of(wanted) if wanted else 0
+        self.model_selector.setCurrentIndex(max(index, 0))
+        if self.model_selector.currentData() != self._wanted:
+            self._on_model_chosen()
+
+    def settled(self) -> bool:
+        """True once a network is loaded for the selection, or nothing could be loaded."""
+        return (self.predictor is not None and self.predictor.source == self._wanted) or (
+            self._wanted is None or self._gave_up
+        )
+
+    def current_source(self) -> ModelSource | None:
+        return self.model_selector.currentData()
+
+    def use_run(self, record: RunRecord) -> None:
+        """Select a run's model (from the results tab)."""
+        source = run_source(record)
+        index = self._index_of(source)
+        if index < 0:
+            self.model_selector.addItem(f"run {record.id}: {record.spec.describe()}", source)
+            index = self.model_selector.count() - 1
+        self.model_selector.setCurrentIndex(index)
+
+    def _find(self, name: str) -> ModelSource | None:
+        for i in range(self.model_selector.count()):
+            source = self.model_selector.itemData(i)
+            if source.name == name:
+                return source
+        return None
+
+    def _index_of(self, source: ModelSource | None) -> int:
+        for i in range(self.model_selector.count()):
+            if self.model_selector.itemData(i) == source:
+                return i
+        return -1
+
+    def _on_model_chosen(self, *_args) -> None:
+        source = self.current_source()
+        if source is None:
+            return
+        self._wanted = source
+        if self.predictor is None or self.predictor.source != source:
+            self.detail_label.setText(f"Loading {source.name}…")
+            self.loader.request(source)
+
+    def _on_model_ready(self, source: ModelSource, predictor: Predictor) -> None:
+        if source != self._wanted:
+            return  # the user has moved on to another model meanwhile
+        self.predictor = predictor
+        self.predict_now()
+
+    def _on_model_failed(self, source: ModelSource, message: str) -> None:
+        self.message.emit(message)
+        if source != self._wanted:
+            return
+        self._failed_shipped.add(source.name)
+        # Fall back to another shipped model, so the canvas keeps working.
+        for name in FALLBACK_ORDER:
+            fallback = self._find(name)
+            if fallback and name not in self._failed_shipped:
+                self.model_selector.setCurrentIndex(self._index_of(fallback))
+                return
+        self._gave_up = True
+        self.detail_label.setText("No network could be loaded: " + message)
+
+    # --- prediction ------------------------------------------------------------------------
+
+    def predict_now(self) -> None:
+        """Read the current drawing with the current network (or wait for it to load)."""
+        if self.canvas.is_empty():
+            self._show_empty()
+            return
+        x = to_mnist(self.canvas.ink_array())
+        if x is None:
+            self._show_empty()
+            return
+        self._show_input(x)
+        if self.predictor is None:
+            self.prediction_label.setText("…")
+            self.detail_label.setText(
+                "Loading the network; your digit is read as soon as it is ready."
+            )
+            return
+        probs = self.predictor.predict(x)
+        self._show_prediction(probs)
+        self.predicted.emit(probs)
+
+    def _show_empty(self) -> None:
+        self.prediction_label.setText("")
+        self.detail_label.setText(
+            "Draw a digit (0-9) on the pad: the network reads it as you draw."
+        )
+        self.bars.set_probabilities(None)
+        self.preview.clear()
+
+    def _show_prediction(self, probs: np.ndarray) -> None:
+        order = np.argsort(probs)[::-1]
+        top, second = int(order[0]), int(order[1])
+        self.bars.set_probabilities(probs)
+        if probs[top] >= CONFIDENT:
+            self.prediction_label.setText(str(top))
+            self.detail_label.setText(f"{probs[top]:.1%} sure ({self.predictor.name})")
+        else:
+            self.prediction_label.setText(f"{top}?")
+            self.detail_label.setText(
+                f"Not sure: {top} ({probs[top]:.0%}) or {second} ({probs[second]:.0%})"
+            )
+
+    def _show_input(self, x: np.ndarray) -> None:
+        levels = np.ascontiguousarray(np.rint(x * 255).astype(np.uint8))
+        image = QImage(levels.data, 28, 28, 28, QImage.Format.Format_Grayscale8).copy()
+        self.preview.setPixmap(
+            QPixmap.fromImage(image).scaled(
+                PREVIEW_SIDE,
+                PREVIEW_SIDE,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.FastTransformation,
+            )
+        )
+
+    # --- images ----------------------------------------------------------------------------
+
+    def open_image(self) -> None:
+        patterns = " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a picture of a digit", "", f"Images ({patterns})"
+        )
+        if path:
+            self.canvas.load_image_file(path)
+
+    def paste_image(self) -> None:
+        mime = QApplication.clipboard().mimeData()
+        if mime.hasImage():
+            self.canvas.load_qimage(QImage(mime.imageData()))
+        elif mime.hasUrls():
+            self.canvas.load_image_file(mime.urls()[0].toLocalFile())
+        else:
+            self.message.emit("The clipboard holds no image to read.")
+
+
+def run_source(record: RunRecord) -> ModelSource:
+    """The network a stored run saved, as a predictor source."""
+    return ModelSource(
+        f"run {record.id}",
+        record.spec,
+        Path(record.result.weights_path),
+        record.result.test_accuracy,
+    )

@@ -1,0 +1,181 @@
+"""The run table as a Qt model, with a proxy that sorts numbers as numbers and blanks last."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QColor
+
+from digitpad.core.runs import RunRecord
+
+_ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+def _result(attr: str) -> Callable[[RunRecord], Any]:
+    return lambda r: getattr(r.result, attr) if r.result else None
+
+
+def _cnn(attr: str) -> Callable[[RunRecord], Any]:
+    return lambda r: getattr(r.spec, attr) if r.spec.is_cnn else None
+
+
+# (header, value getter, display format, tooltip)
+COLUMNS: list[tuple[str, Callable[[RunRecord], Any], str, str]] = [
+    ("ID", lambda r: r.id, "{}", "Run number"),
+    ("When", lambda r: r.created_at, "{}", "When the run started"),
+    ("Model", lambda r: r.spec.model, "{}", "Network kind"),
+    ("Neurons", lambda r: r.spec.neurons, "{}", "Hidden dense units"),
+    ("Filters", _cnn("filters"), "{}", "Filters of the first convolution"),
+    ("Kernel", _cnn("kernel_size"), "{0}x{0}", "Convolution kernel size"),
+    ("Epochs", lambda r: r.spec.epochs, "{}", "Epochs asked for"),
+    ("Batch", lambda r: r.spec.batch_size, "{}", "Batch size"),
+    ("Metric", lambda r: r.spec.metric, "{}", "Metric reported during training"),
+    ("Images", lambda r: r.spec.train_size, "{:,}", "Training images used"),
+    ("LR", lambda r: r.spec.learning_rate, "{:g}", "Learning rate (blank: Keras default)"),
+    ("Seed", _result("seed"), "{}", "Random seed used"),
+    ("Accuracy", _result("test_accuracy"), "{:.4f}", "Test accuracy (lab: system accuracy)"),
+    ("Error %", _result("baseline_error"), "{:.2f}", "Lab's baseline error: 100 - accuracy x 100"),
+    ("MSE", _result("test_mse"), "{:.4f}", "Mean squared error of the test probabilities"),
+    (
+        "Time (s)",
+        _result("convergence_time"),
+        "{:.1f}",
+        "Convergence time: wall time of training, validation included",
+    ),
+    ("Params", _result("params"), "{:,}", "Trainable and other parameters"),
+    ("Epochs run", _result("epochs_run"), "{}", "Epochs completed"),
+    ("Status", lambda r: r.status, "{}", "done, stopped, failed, interrupted or running"),
+    ("Sweep", lambda r: r.sweep_id, "{}", "Sweep the run belongs to"),
+]
+COLUMN_INDEX = {header: i for i, (header, *_rest) in enumerate(COLUMNS)}
+SORT_ROLE = Qt.ItemDataRole.UserRole
+RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
+STATUS_COLOURS = {
+    "failed": QColor("#b00020"),
+    "interrupted": QColor("#a05a00"),
+    "stopped": QColor("#555555"),
+    "running": QColor("#1f5fbf"),
+}
+
+
+class RunTableModel(QAbstractTableModel):
+    """One row per stored run."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._records: list[RunRecord] = []
+
+    def rowCount(self, parent: _ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._records)
+
+    def columnCount(self, parent: _ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: _ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._records)):
+            return None
+        record = self._records[index.row()]
+        header, getter, fmt, _tip = COLUMNS[index.column()]
+        if role == RECORD_ROLE:
+            return record
+        value = getter(record)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return "" if value is None else fmt.format(value)
+        if role == SORT_ROLE:
+            return value
+        if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, int | float):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and header == "Status":
+            return STATUS_COLOURS.get(record.status)
+        if role == Qt.ItemDataRole.ToolTipRole and record.error:
+            return record.error
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][0]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return COLUMNS[section][3]
+        return None
+
+    # --- changes ---------------------------------------------------------------------------
+
+    def set_records(self, records: list[RunRecord]) -> None:
+        self.beginResetModel()
+        self._records = list(records)
+        self.endResetModel()
+
+    def upsert(self, record: RunRecord) -> None:
+        """Add a new run, or refresh the row of a known one."""
+        for row, existing in enumerate(self._records):
+            if existing.id == record.id:
+                self._records[row] = record
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+                return
+        row = len(self._records)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._records.append(record)
+        self.endInsertRows()
+
+    def remove_ids(self, ids: set[int]) -> None:
+        for row in range(len(self._records) - 1, -1, -1):
+            if self._records[row].id in ids:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._records[row]
+                self.endRemoveRows()
+
+    def records(self) -> list[RunRecord]:
+        return list(self._records)
+
+
+class RunFilterProxy(QSortFilterProxyModel):
+    """Sorts by the raw values (blanks and NaN always last) and filters by model and sweep."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self.model_kind: str | None = None
+        self.sweep_id: str | None = None
+
+    def set_filters(self, model_kind: str | None, sweep_id: str | None) -> None:
+        self.beginFilterChange()
+        self.model_kind, self.sweep_id = model_kind, sweep_id
+        self.endFilterChange()
+
+    def filterAcceptsRow(self, row: int, parent: _ModelIndex) -> bool:
+        record = self.sourceModel().index(row, 0, parent).data(RECORD_ROLE)
+        if record is None:
+            return False
+        if self.model_kind and record.spec.model != self.model_kind:
+            return False
+        return not (self.sweep_id and record.sweep_id != self.sweep_id)
+
+    def lessThan(self, left: _ModelIndex, right: _ModelIndex) -> bool:
+        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        a_blank, b_blank = _blank(a), _blank(b)
+        if a_blank and b_blank:
+            return False
+        if a_blank or b_blank:
+            # Blanks sort after values whichever the direction.
+            descending = self.sortOrder() == Qt.SortOrder.DescendingOrder
+            return (not a_blank and b_blank) != descending
+        if isinstance(a, str) or isinstance(b, str):
+            return str(a) < str(b)
+        return a < b
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))

@@ -1,0 +1,222 @@
+"""The window's Train and Results tabs, driven like a user would (offscreen)."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import time
+
+import pytest
+from conftest import fake_result
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QComboBox, QMessageBox, QPushButton, QSpinBox, QTableView
+
+from digitpad.core.runs import RunStore
+from digitpad.core.specs import RunSpec
+from digitpad.ui import MainWindow
+from digitpad.ui.results_model import COLUMN_INDEX, RunFilterProxy, RunTableModel
+from digitpad.ui.training_worker import _data_cache
+
+OBJECT_NAMES = [
+    "canvas",
+    "clearButton",
+    "predictionLabel",
+    "probabilityBars",
+    "modelSelector",
+    "modelKindCombo",
+    "neuronsSpin",
+    "filtersSpin",
+    "kernelSizeSpin",
+    "epochsSpin",
+    "batchSizeSpin",
+    "metricCombo",
+    "trainLimitSpin",
+    "trainButton",
+    "stopButton",
+    "progressBar",
+    "lossPlot",
+    "metricPlot",
+    "resultsTable",
+    "exportButton",
+    "mainTabs",
+]
+
+
+@pytest.fixture
+def window(qtbot, mnist):
+    _data_cache[:] = [mnist]  # the session's MNIST, so tests do not decode it again
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+
+
+def child(win, cls, name):
+    widget = win.findChild(cls, name)
+    assert widget is not None, name
+    return widget
+
+
+def fill_form(win, epochs: int, train_limit: int, neurons: int = 8, batch: int = 200):
+    child(win, QComboBox, "modelKindCombo").setCurrentIndex(0)  # MLP
+    child(win, QSpinBox, "neuronsSpin").setValue(neurons)
+    child(win, QSpinBox, "epochsSpin").setValue(epochs)
+    child(win, QSpinBox, "batchSizeSpin").setValue(batch)
+    child(win, QSpinBox, "trainLimitSpin").setValue(train_limit)
+
+
+def test_every_named_widget_exists(window):
+    from PySide6.QtWidgets import QWidget
+
+    missing = [n for n in OBJECT_NAMES if window.findChild(QWidget, n) is None]
+    assert missing == []
+
+
+def test_train_one_epoch_through_the_form(window, qtbot):
+    window.select_tab("train")
+    fill_form(window, epochs=1, train_limit=2000)
+    table = child(window, QTableView, "resultsTable")
+    rows_before = table.model().rowCount()
+    tab = window.train_tab
+    with qtbot.waitSignal(tab.runFinished, timeout=120_000) as finished:
+        qtbot.mouseClick(child(window, QPushButton, "trainButton"), Qt.MouseButton.LeftButton)
+        assert not tab.form.isEnabled()  # locked while the run goes
+    record = finished.args[0]
+    assert record.status == "done" and record.spec.train_size == 2000
+    qtbot.waitUntil(lambda: tab.form.isEnabled(), timeout=10_000)
+    # 2000 / 200 = 10 batches: ten points on the light curve, one on the bold ones.
+    assert len(tab.curves.batch_curve.getData()[0]) == 10
+    assert len(tab.curves.val_curve.getData()[1]) == 1
+    assert table.model().rowCount() == rows_before + 1
+    assert "done" in tab.status.text()
+
+
+def test_invalid_form_disables_train_and_says_why(window):
+    window.select_tab("train")
+    fill_form(window, epochs=1, train_limit=500, batch=600)
+    assert not child(window, QPushButton, "trainButton").isEnabled()
+    assert "batch_size must be from 1 to 500" in window.train_tab.form.problems.text()
+    child(window, QSpinBox, "batchSizeSpin").setValue(100)
+    assert child(window, QPushButton, "trainButton").isEnabled()
+
+
+def test_kind_switch_loads_lab_defaults_and_enables_cnn_fields(window):
+    combo = child(window, QComboBox, "modelKindCombo")
+    combo.setCurrentIndex(combo.findData("cnn"))
+    assert child(window, QSpinBox, "neuronsSpin").value() == 128
+    assert child(window, QSpinBox, "kernelSizeSpin").isEnabled()
+    combo.setCurrentIndex(combo.findData("mlp"))
+    assert not child(window, QSpinBox, "kernelSizeSpin").isEnabled()
+
+
+def test_stop_keeps_a_stopped_run_within_a_second(window, qtbot):
+    fill_form(window, epochs=50, train_limit=20000, neurons=64, batch=50)
+    tab = window.train_tab
+    seen = []
+    qtbot.mouseClick(child(window, QPushButton, "trainButton"), Qt.MouseButton.LeftButton)
+    worker = tab.job.worker
+    worker.progress.connect(lambda events: seen.extend(events))
+    qtbot.waitUntil(lambda: any(e.kind == "batch" for e in seen), timeout=60_000)
+    with qtbot.waitSignal(tab.runFinished, timeout=5_000) as finished:
+        pressed = time.monotonic()
+        qtbot.mouseClick(child(window, QPushButton, "stopButton"), Qt.MouseButton.LeftButton)
+    assert time.monotonic() - pressed < 1.0
+    assert finished.args[0].status == "stopped"
+    assert window.store.get(finished.args[0].id).status == "stopped"
+
+
+def test_gui_thread_stays_responsive_while_training(window, qtbot):
+    fill_form(window, epochs=2, train_limit=6000, neurons=32, batch=100)
+    ticks = []
+    timer = QTimer(interval=10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    with qtbot.waitSignal(window.train_tab.runFinished, timeout=120_000):
+        window.train_tab.start_training()
+    timer.stop()
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert len(gaps) > 50
+    assert max(gaps) < 0.1, f"the GUI thread was blocked for {max(gaps) * 1000:.0f} ms"
+
+
+def test_closing_mid_run_stops_and_waits(qtbot, mnist, digitpad_home):
+    _data_cache[:] = [mnist]
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    fill_form(win, epochs=50, train_limit=20000, neurons=64, batch=50)
+    win.train_tab.start_training()
+    qtbot.waitUntil(
+        lambda: any(r.status == "running" for r in win.store.list_runs()), timeout=60_000
+    )
+    win.close()
+    assert not win.train_tab.is_training()
+    statuses = [r.status for r in win.store.list_runs()]
+    assert statuses == ["stopped"]
+
+
+def seed_runs(store):
+    """Three stored runs: an MLP, a CNN and a failed one (no figures)."""
+    mlp, cnn = RunSpec(neurons=16), RunSpec.for_model("cnn", kernel_size=5)
+    ids = []
+    for spec, accuracy in ((mlp, 0.92), (cnn, 0.985)):
+        run_id = store.start_run(spec, sweep_id="ex1" if spec is mlp else None)
+        store.finish_run(run_id, fake_result(spec, accuracy))
+        ids.append(run_id)
+    failed = store.start_run(RunSpec(neurons=4))
+    store.fail_run(failed, "MemoryError: out of memory")
+    return [*ids, failed]
+
+
+def test_results_model_passes_qtmodeltester(qtmodeltester, tmp_path):
+    store = RunStore(tmp_path)
+    seed_runs(store)
+    model = RunTableModel()
+    model.set_records(store.list_runs())
+    qtmodeltester.check(model)
+    proxy = RunFilterProxy()
+    proxy.setSourceModel(model)
+    qtmodeltester.check(proxy)
+
+
+def test_results_table_sorts_filters_exports_and_deletes(window, qtbot, tmp_path, monkeypatch):
+    mlp_id, cnn_id, failed_id = seed_runs(window.store)
+    results = window.results_tab
+    results.reload()
+    window.select_tab("results")
+    table = child(window, QTableView, "resultsTable")
+    model = table.model()
+    accuracy_col = COLUMN_INDEX["Accuracy"]
+
+    def ids():
+        return [int(model.index(r, 0).data()) for r in range(model.rowCount())]
+
+    table.sortByColumn(accuracy_col, Qt.SortOrder.DescendingOrder)
+    assert ids() == [cnn_id, mlp_id, failed_id]  # blanks last
+    table.sortByColumn(accuracy_col, Qt.SortOrder.AscendingOrder)
+    assert ids() == [mlp_id, cnn_id, failed_id]  # blanks still last
+
+    kind = child(window, QComboBox, "modelFilter")
+    kind.setCurrentIndex(kind.findData("cnn"))
+    assert ids() == [cnn_id]
+    kind.setCurrentIndex(0)
+    sweep = child(window, QComboBox, "sweepFilter")
+    sweep.setCurrentIndex(sweep.findData("ex1"))
+    assert ids() == [mlp_id]
+    sweep.setCurrentIndex(0)
+
+    target = tmp_path / "runs.csv"
+    assert results.export_csv(str(target)) == str(target)
+    with target.open() as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:3] == ["ID", "When", "Model"] and len(rows) == 4
+
+    table.selectRow(0)
+    assert "test accuracy" in results.spec_view.toPlainText()
+    assert len(results.overlay.listDataItems()) == 2  # its train and validation loss
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    table.selectAll()
+    qtbot.mouseClick(child(window, QPushButton, "deleteButton"), Qt.MouseButton.LeftButton)
+    assert model.rowCount() == 0 and window.store.list_runs() == []
