@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 import pytest
-from conftest import tiny_mnist
 
+from conftest import tiny_mnist
 from digitpad.core import data as data_mod
 from digitpad.core.data import (
     TEST_LABEL_COUNTS,

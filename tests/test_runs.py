@@ -9,7 +9,6 @@ import sys
 import time
 
 from conftest import fake_result
-
 from digitpad.core.runs import RunStore
 from digitpad.core.specs import RunSpec
 

@@ -7,10 +7,10 @@ import itertools
 import time
 
 import pytest
-from conftest import fake_result
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QMessageBox, QPushButton, QSpinBox, QTableView
 
+from conftest import fake_result
 from digitpad.core.runs import RunStore
 from digitpad.core.specs import RunSpec
 from digitpad.ui import MainWindow

@@ -9,6 +9,7 @@ import platformdirs
 
 APP_NAME = "DigitPad"
 HOME_ENV = "DIGITPAD_HOME"
+WEIGHTS_ENV = "DIGITPAD_WEIGHTS"
 
 # The repository (or installed package) ships pretrained weights beside the package.
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -33,3 +34,9 @@ def runs_dir() -> Path:
     path = data_home() / "runs"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def weights_dir() -> Path:
+    """Folder of the pretrained weights (``$DIGITPAD_WEIGHTS`` if set, else ``weights/``)."""
+    configured = os.environ.get(WEIGHTS_ENV)
+    return Path(configured).expanduser() if configured else SHIPPED_WEIGHTS_DIR

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from digitpad.core.models import build_model, input_shape_for
-from digitpad.core.paths import SHIPPED_WEIGHTS_DIR
+from digitpad.core.paths import weights_dir
 from digitpad.core.specs import RunSpec
 
 
@@ -27,8 +27,9 @@ class ModelSource:
     accuracy: float | None = None
 
     @classmethod
-    def shipped(cls, name: str, folder: Path = SHIPPED_WEIGHTS_DIR) -> ModelSource:
+    def shipped(cls, name: str, folder: Path | None = None) -> ModelSource:
         """A pretrained model from ``weights/`` (``mlp``, ``cnn`` or ``best``)."""
+        folder = folder or weights_dir()
         info_path = folder / f"{name}.json"
         if not info_path.exists():
             raise WeightsError(f"{info_path} is missing: cannot tell which network '{name}' is")
@@ -100,7 +101,7 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def load_first_available(names, folder: Path = SHIPPED_WEIGHTS_DIR) -> tuple[Predictor, list[str]]:
+def load_first_available(names, folder: Path | None = None) -> tuple[Predictor, list[str]]:
     """The first shipped model that loads, and a message for each one that did not."""
     problems = []
     for name in names:

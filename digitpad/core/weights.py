@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from digitpad.core.data import MnistData
-from digitpad.core.paths import SHIPPED_WEIGHTS_DIR
+from digitpad.core.paths import weights_dir
 from digitpad.core.specs import RunSpec
 from digitpad.core.training import Progress, train
 
@@ -26,11 +26,11 @@ class ShippedModel:
     spec: RunSpec
     min_accuracy: float
 
-    def weights_path(self, folder: Path = SHIPPED_WEIGHTS_DIR) -> Path:
-        return folder / f"{self.name}.weights.h5"
+    def weights_path(self, folder: Path | None = None) -> Path:
+        return (folder or weights_dir()) / f"{self.name}.weights.h5"
 
-    def info_path(self, folder: Path = SHIPPED_WEIGHTS_DIR) -> Path:
-        return folder / f"{self.name}.json"
+    def info_path(self, folder: Path | None = None) -> Path:
+        return (folder or weights_dir()) / f"{self.name}.json"
 
 
 SHIPPED = {
@@ -54,7 +54,7 @@ SHIPPED = {
 FALLBACK_ORDER = ("best", "cnn", "mlp")
 
 
-def read_info(name: str, folder: Path = SHIPPED_WEIGHTS_DIR) -> dict[str, Any]:
+def read_info(name: str, folder: Path | None = None) -> dict[str, Any]:
     """The JSON beside a shipped weights file (spec, accuracy, provenance)."""
     return json.loads(SHIPPED[name].info_path(folder).read_text())
 
@@ -62,7 +62,7 @@ def read_info(name: str, folder: Path = SHIPPED_WEIGHTS_DIR) -> dict[str, Any]:
 def build_shipped(
     name: str,
     data: MnistData,
-    folder: Path = SHIPPED_WEIGHTS_DIR,
+    folder: Path | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> dict[str, Any]:
     """Train one shipped model from scratch on ``data`` and write its weights and JSON.
@@ -79,7 +79,7 @@ def build_shipped(
             )
         if not result.weights_path:
             raise RuntimeError(f"{name}: the weights could not be saved: {result.notes}")
-        folder.mkdir(parents=True, exist_ok=True)
+        shipped.weights_path(folder).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(result.weights_path, shipped.weights_path(folder))
     info = {
         "name": name,

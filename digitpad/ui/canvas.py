@@ -116,6 +116,15 @@ class DrawingCanvas(QWidget):
             self.update()
         self.inkChanged.emit()
 
+    def add_stroke(self, points: list[tuple[float, float]], width: float) -> None:
+        """Add a finished stroke: points in canvas units (0..1), width as a share of the side.
+
+        For scripts and tests; the mouse path builds the same strokes.
+        """
+        self._items.append(Stroke(width, [QPointF(x, y) for x, y in points]))
+        self.update()
+        self.inkChanged.emit()
+
     def set_image_ink(self, ink: np.ndarray) -> None:
         """Replace the drawing with an ink image (0 background .. 1 ink), e.g. a dropped file."""
         self._items = [np.clip(np.asarray(ink, np.float32), 0.0, 1.0)]

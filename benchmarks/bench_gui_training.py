@@ -1,0 +1,85 @@
+"""Training from the window vs the same train() headless, in one process; and GUI stalls.
+
+Alternates headless and GUI runs of the same spec (same seed) and prints the median
+convergence times, their ratio, and the longest gap between 10 ms QTimer ticks on the GUI
+thread during the GUI runs (a stall the user would feel).
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui_training.py [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("DIGITPAD_HOME", tempfile.mkdtemp(prefix="digitpad-bench-"))
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from digitpad.core.runner import run_and_record
+from digitpad.core.specs import RunSpec
+from digitpad.ui import MainWindow
+from digitpad.ui.training_worker import shared_mnist
+
+
+def gui_run(window: MainWindow, spec: RunSpec) -> tuple[float, float]:
+    app = QApplication.instance()
+    window.train_tab.form.set_spec(spec)
+    ticks: list[float] = []
+    timer = QTimer(interval=10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    finished = []
+    window.train_tab.runFinished.connect(finished.append)
+    timer.start()
+    window.train_tab.start_training()
+    while window.train_tab.is_training() or not finished:
+        app.processEvents()
+        time.sleep(0.002)
+    timer.stop()
+    window.train_tab.runFinished.disconnect(finished.append)
+    gap = max(b - a for a, b in itertools.pairwise(ticks))
+    return finished[0].result.convergence_time, gap
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = MainWindow()
+    window.show()
+    data = shared_mnist()
+    spec = RunSpec.for_model("mlp", seed=1)  # the lab's defaults: 60k images, 10 epochs
+    headless, gui, gaps = [], [], []
+    for _ in range(args.repeats):
+        record = run_and_record(spec, data, window.store)
+        headless.append(record.result.convergence_time)
+        seconds, gap = gui_run(window, spec)
+        gui.append(seconds)
+        gaps.append(gap)
+    window.close()
+    app.processEvents()
+    h, g = statistics.median(headless), statistics.median(gui)
+    print(f"spec: {spec.describe()}; {args.repeats} alternating repeats, medians")
+    print(f"headless train()   {h:7.2f} s")
+    print(
+        f"from the window    {g:7.2f} s   ratio window/headless {g / h:.3f} "
+        f"({(g / h - 1) * 100:+.1f} %)"
+    )
+    print(
+        f"longest GUI-thread gap during training: {max(gaps) * 1000:.0f} ms "
+        f"(per run: {', '.join(f'{x * 1000:.0f}' for x in gaps)} ms)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Latency from an updated drawing to ten probabilities (preprocessing included).
+
+Renders drawn digits on the real canvas at canvas resolution, then times
+``to_mnist(canvas.ink_array())`` + ``Predictor.predict`` for each shipped model, and the
+two halves apart. Prints p50/p95/max in milliseconds.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_predict.py [--model best] [--n 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+from PySide6.QtWidgets import QApplication
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from digit_strokes import DIGITS, place
+from digitpad.core.predictor import ModelSource, Predictor
+from digitpad.core.preprocess import to_mnist
+from digitpad.ui.canvas import DrawingCanvas
+
+
+def percentiles(samples: list[float]) -> str:
+    ms = np.array(samples) * 1000
+    return (
+        f"p50 {np.percentile(ms, 50):6.2f}  p95 {np.percentile(ms, 95):6.2f}  "
+        f"max {ms.max():6.2f} ms"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="best,cnn,mlp")
+    parser.add_argument("--n", type=int, default=400)
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841
+    canvas = DrawingCanvas()
+    canvas.resize(400, 400)
+    rng = np.random.default_rng(0)
+    inks = []
+    for i in range(args.n):
+        digit = i % 10
+        canvas.clear()
+        for stroke in place(DIGITS[digit], rng.uniform(0.3, 0.9), (0.5, 0.5), rng.uniform(-15, 15)):
+            canvas.add_stroke(stroke, rng.uniform(6, 30) / 400)
+        inks.append(canvas.ink_array())
+    print(f"{args.n} drawn digits, canvas {inks[0].shape}, {os.cpu_count()} cores")
+    pre = []
+    for ink in inks:
+        start = time.perf_counter()
+        to_mnist(ink)
+        pre.append(time.perf_counter() - start)
+    print(f"to_mnist alone          {percentiles(pre)}")
+    for name in args.model.split(","):
+        predictor = Predictor(ModelSource.shipped(name))
+        for ink in inks[:20]:  # warm up
+            predictor.predict(to_mnist(ink))
+        total, model_only = [], []
+        for ink in inks:
+            start = time.perf_counter()
+            x = to_mnist(ink)
+            middle = time.perf_counter()
+            predictor.predict(x)
+            end = time.perf_counter()
+            total.append(end - start)
+            model_only.append(end - middle)
+        print(f"{name:5s} predict alone      {percentiles(model_only)}")
+        print(f"{name:5s} drawing -> probs   {percentiles(total)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

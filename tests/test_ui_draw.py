@@ -1,0 +1,153 @@
+"""The Draw tab with the shipped networks: draw with the mouse, see what the network says."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QWidget
+
+from digit_strokes import DIGITS, place
+from digitpad.core.predictor import ModelSource
+from digitpad.ui import MainWindow
+from digitpad.ui.canvas import DrawingCanvas
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    win.select_tab("draw")
+    qtbot.waitUntil(lambda: win.draw_tab.predictor is not None, timeout=60_000)
+    yield win
+    win.close()
+
+
+def draw_seven(qtbot, canvas: QWidget) -> None:
+    """A 7 with the mouse: a top bar, then a long diagonal."""
+    side = min(canvas.width(), canvas.height())
+    ox, oy = (canvas.width() - side) // 2, (canvas.height() - side) // 2
+
+    def at(x: float, y: float) -> QPoint:
+        return QPoint(ox + int(x * side), oy + int(y * side))
+
+    path = [(0.3, 0.2), (0.5, 0.2), (0.7, 0.2), (0.62, 0.4), (0.55, 0.6), (0.48, 0.8)]
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at(*path[0]))
+    for point in path[1:]:
+        qtbot.mouseMove(canvas, at(*point))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(*path[-1]))
+
+
+def test_drawing_with_the_mouse_gives_a_prediction_and_clear_resets(window, qtbot):
+    canvas = window.findChild(QWidget, "canvas")
+    label = window.findChild(QLabel, "predictionLabel")
+    assert label.text() == ""  # empty canvas: no prediction, a hint instead
+    assert "Draw a digit" in window.draw_tab.detail_label.text()
+    draw_seven(qtbot, canvas)
+    qtbot.waitUntil(lambda: label.text() != "", timeout=5_000)
+    assert label.text().rstrip("?") == "7"
+    assert window.draw_tab.bars.probabilities.sum() == pytest.approx(1.0, abs=1e-4)
+    assert window.draw_tab.preview.pixmap() is not None
+
+    qtbot.mouseClick(window.findChild(QPushButton, "clearButton"), Qt.MouseButton.LeftButton)
+    assert label.text() == "" and window.draw_tab.bars.probabilities.sum() == 0
+
+
+def test_switching_model_re_predicts_the_drawing(window, qtbot):
+    draw_seven(qtbot, window.findChild(QWidget, "canvas"))
+    selector = window.findChild(QComboBox, "modelSelector")
+    names = [selector.itemData(i).name for i in range(selector.count())]
+    assert names[:3] == ["best", "cnn", "mlp"]
+    with qtbot.waitSignal(window.draw_tab.predicted, timeout=30_000):
+        selector.setCurrentIndex(names.index("mlp"))
+    assert window.draw_tab.predictor.name == "mlp"
+
+
+def test_undo_removes_the_last_stroke(window, qtbot):
+    canvas = window.draw_tab.canvas
+    canvas.add_stroke([(0.5, 0.1), (0.5, 0.9)], 0.05)
+    canvas.add_stroke([(0.2, 0.5), (0.8, 0.5)], 0.05)
+    before = canvas.ink_array().sum()
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert 0 < canvas.ink_array().sum() < before
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
+    assert canvas.is_empty()
+
+
+def test_dropped_picture_is_read(window, qtbot, tmp_path):
+    picture = QImage(200, 200, QImage.Format.Format_RGB32)
+    picture.fill(QColor("white"))
+    painter = QPainter(picture)
+    painter.setPen(QPen(QColor("black"), 14, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+    painter.drawLine(100, 30, 100, 170)  # a 1, in dark ink on paper
+    painter.end()
+    path = tmp_path / "one.png"
+    picture.save(str(path))
+    with qtbot.waitSignal(window.draw_tab.predicted, timeout=5_000) as got:
+        assert window.draw_tab.canvas.load_image_file(str(path))
+    assert int(np.argmax(got.args[0])) == 1
+
+
+def test_unreadable_file_says_so(window, qtbot, tmp_path):
+    junk = tmp_path / "notes.png"
+    junk.write_text("not an image")
+    with qtbot.waitSignal(window.draw_tab.canvas.imageRejected, timeout=1_000) as got:
+        assert not window.draw_tab.canvas.load_image_file(str(junk))
+    assert "Cannot read" in got.args[0] and "PNG" in got.args[0]
+
+
+def test_broken_shipped_weights_fall_back_to_another_model(qtbot, tmp_path, monkeypatch):
+    import shutil
+
+    from digitpad.core import paths
+
+    folder = tmp_path / "weights"
+    shutil.copytree(paths.SHIPPED_WEIGHTS_DIR, folder)
+    (folder / "best.weights.h5").write_bytes(b"truncated")
+    monkeypatch.setenv("DIGITPAD_WEIGHTS", str(folder))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    messages = []
+    win.draw_tab.message.connect(messages.append)
+    qtbot.waitUntil(lambda: win.draw_tab.predictor is not None, timeout=60_000)
+    assert win.draw_tab.predictor.name == "cnn"
+    assert any("best.weights.h5" in m and "cannot be loaded" in m for m in messages)
+    win.close()
+
+
+# --- robustness of the whole drawing path, on many drawn digits -------------------------------
+
+
+def test_digits_read_the_same_at_any_size_place_pen_and_slant(qtbot):
+    from digitpad.core.predictor import Predictor
+    from digitpad.core.preprocess import to_mnist
+
+    predictor = Predictor(ModelSource.shipped("best"))
+    canvas = DrawingCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(280, 280)
+
+    def read(strokes, pen_px):
+        canvas.clear()
+        for stroke in strokes:
+            canvas.add_stroke(stroke, pen_px / 280)
+        return int(np.argmax(predictor.predict(to_mnist(canvas.ink_array()))))
+
+    agree = total = correct_reference = 0
+    for digit, strokes in DIGITS.items():
+        reference = read(place(strokes, 0.6, (0.5, 0.5)), 16)
+        correct_reference += reference == digit
+        variants = []
+        for angle in (-15, 0, 15):
+            variants.append((0.9, (0.5, 0.5), angle, 40))
+            variants.append((0.9, (0.5, 0.5), angle, 8))
+            for corner in ((0.18, 0.2), (0.82, 0.2), (0.18, 0.8), (0.82, 0.8)):
+                for pen in (4, 10):
+                    variants.append((0.25, corner, angle, pen))
+        for size, centre, angle, pen in variants:
+            total += 1
+            agree += read(place(strokes, size, centre, angle), pen) == reference
+    assert correct_reference >= 9  # the templates themselves are read as their digit
+    assert agree / total >= 0.95, f"{agree}/{total} variants agree with the reference"
