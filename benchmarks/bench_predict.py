@@ -13,7 +13,6 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -21,11 +20,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from PySide6.QtWidgets import QApplication
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from digit_strokes import DIGITS, place
 from digitpad.core.predictor import ModelSource, Predictor
 from digitpad.core.preprocess import to_mnist
 from digitpad.ui.canvas import DrawingCanvas
+from digitpad.ui.sample_digits import DIGITS, place
 
 
 def percentiles(samples: list[float]) -> str:

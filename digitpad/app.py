@@ -9,7 +9,9 @@ from pathlib import Path
 SCREENSHOT_WAIT_S = 30
 
 
-def run_gui(screenshot: str | None = None, tab: str | None = None) -> int:
+def run_gui(
+    screenshot: str | None = None, tab: str | None = None, sample_digit: int | None = None
+) -> int:
     """Show the main window; with ``screenshot``, render it to that PNG and exit instead."""
     from PySide6.QtWidgets import QApplication
 
@@ -21,6 +23,8 @@ def run_gui(screenshot: str | None = None, tab: str | None = None) -> int:
     window = MainWindow()
     if tab:
         window.select_tab(tab)
+    if sample_digit is not None:
+        window.draw_tab.draw_sample(sample_digit)
     if screenshot:
         window.show()
         window.wait_until_ready(SCREENSHOT_WAIT_S)

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any, NoReturn
 
 # TensorFlow's C++ start-up chatter would bury our output; users can still raise it.
@@ -36,7 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--screenshot", metavar="FILE.png", help="render the window offscreen to a PNG and exit"
     )
-    parser.add_argument("--tab", choices=TABS, default=None, help="tab to show (with --screenshot)")
+    parser.add_argument("--tab", choices=TABS, default=None, help="tab to show first")
+    parser.add_argument(
+        "--sample-digit",
+        type=int,
+        choices=range(10),
+        metavar="0-9",
+        help="start with a built-in drawing of this digit on the canvas",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     train = sub.add_parser("train", help="train one network headless and store the run")
@@ -56,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="train on the first N images only (default: all 60,000)",
+    )
+    train.add_argument(
+        "--augment",
+        action="store_true",
+        default=None,
+        help="train on rotated/zoomed/shifted/re-inked copies (CNNs only)",
     )
     train.add_argument("--json", action="store_true", help="print one JSON object at the end")
 
@@ -87,9 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         from digitpad.app import run_gui
 
-        return run_gui(screenshot=args.screenshot, tab=args.tab)
-    if args.screenshot or args.tab:
-        parser.error("--screenshot and --tab go with the window, not with a sub-command")
+        return run_gui(screenshot=args.screenshot, tab=args.tab, sample_digit=args.sample_digit)
+    if args.screenshot or args.tab or args.sample_digit is not None:
+        parser.error(
+            "--screenshot, --tab and --sample-digit go with the window, not with a sub-command"
+        )
     handler = {
         "train": cmd_train,
         "runs": cmd_runs,
@@ -105,20 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def spec_from_args(args: argparse.Namespace) -> RunSpec:
     """The RunSpec the ``train`` flags describe (lab defaults for whatever is not given)."""
-    names = (
-        "neurons",
-        "filters",
-        "kernel_size",
-        "epochs",
-        "batch_size",
-        "metric",
-        "optimizer",
-        "learning_rate",
-        "dropout",
-        "seed",
-        "train_limit",
-    )
-    given = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+    names = [f.name for f in fields(RunSpec) if f.name != "model"]
+    given = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     return RunSpec(model=args.model, **{**KIND_DEFAULTS[args.model], **given})
 
 

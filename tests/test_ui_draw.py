@@ -8,10 +8,10 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QWidget
 
-from digit_strokes import DIGITS, place
 from digitpad.core.predictor import ModelSource
 from digitpad.ui import MainWindow
 from digitpad.ui.canvas import DrawingCanvas
+from digitpad.ui.sample_digits import DIGITS, place
 
 
 @pytest.fixture

@@ -220,3 +220,24 @@ def test_results_table_sorts_filters_exports_and_deletes(window, qtbot, tmp_path
     table.selectAll()
     qtbot.mouseClick(child(window, QPushButton, "deleteButton"), Qt.MouseButton.LeftButton)
     assert model.rowCount() == 0 and window.store.list_runs() == []
+
+
+def test_tab_form_and_pen_persist_across_windows(qtbot):
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.select_tab("results")
+    combo = child(first, QComboBox, "modelKindCombo")
+    combo.setCurrentIndex(combo.findData("cnn"))
+    child(first, QSpinBox, "kernelSizeSpin").setValue(7)
+    child(first, QSpinBox, "trainLimitSpin").setValue(3000)
+    first.draw_tab.pen_slider.setValue(30)
+    first.close()
+
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert second.tabs.currentIndex() == 2
+    assert second.train_tab.form.values()["model"] == "cnn"
+    assert child(second, QSpinBox, "kernelSizeSpin").value() == 7
+    assert child(second, QSpinBox, "trainLimitSpin").value() == 3000
+    assert second.draw_tab.canvas.pen_px == 30
+    second.close()

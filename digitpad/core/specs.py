@@ -25,7 +25,7 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
     "cnn_deep": {"neurons": 128, "filters": 30, "kernel_size": 5, "epochs": 10, "batch_size": 200},
     "cnn_best": {
         "neurons": 128,
-        "filters": 16,
+        "filters": 32,
         "kernel_size": 3,
         "epochs": 15,
         "batch_size": 128,

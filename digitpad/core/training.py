@@ -196,9 +196,9 @@ def release_memory() -> None:
 
 # Augmentation ranges: what hand drawing varies that MNIST's normalisation does not remove.
 ROTATION_DEGREES = 12
-ZOOM = 0.12
+ZOOM = 0.1
 SHIFT = 0.08
-THICKER, THINNER = 0.2, 0.15  # shares of images whose strokes grow or shrink by a pixel
+THICKER, THINNER = 0.15, 0.1  # shares of images whose strokes grow or shrink by a pixel
 
 
 def augmented_batches(x, y, batch_size: int, seed: int):

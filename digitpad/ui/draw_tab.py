@@ -26,6 +26,7 @@ from digitpad.core.weights import FALLBACK_ORDER, SHIPPED
 from digitpad.ui.canvas import IMAGE_SUFFIXES, DrawingCanvas
 from digitpad.ui.model_loader import ModelLoader
 from digitpad.ui.probability_bars import ProbabilityBars
+from digitpad.ui.sample_digits import DIGITS, place
 
 # Below this top probability the network's answer is shown as a hesitation between two.
 CONFIDENT = 0.6
@@ -285,6 +286,12 @@ class DrawTab(QWidget):
                 Qt.TransformationMode.FastTransformation,
             )
         )
+
+    def draw_sample(self, digit: int) -> None:
+        """Put a built-in drawing of ``digit`` on the canvas (demos and screenshots)."""
+        self.canvas.clear()
+        for stroke in place(DIGITS[digit], 0.7, (0.5, 0.5), angle_deg=6):
+            self.canvas.add_stroke(stroke, 0.06)
 
     # --- images ----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Hand-drawn-style digits as pen strokes, for robustness tests of the drawing path.
+"""Hand-drawn-style sample digits as pen strokes, for demos, screenshots and robustness tests.
 
 Each digit is a list of strokes; a stroke is a list of (x, y) points in a unit box
 (0..1, y downwards), drawn the way people usually write the digit.
