@@ -132,7 +132,6 @@ def train(
     model = build_model(spec, steps_per_epoch=-(-len(x_train) // spec.batch_size))
     bridge = _bridge_class()(spec, len(x_train), on_progress, should_stop)
     started = time.perf_counter()
-    bridge.started = started
     if spec.augment:
         fit_data = {
             "x": augmented_batches(x_train, y_train_1h, spec.batch_size, seed),

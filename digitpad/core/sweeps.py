@@ -1,0 +1,259 @@
+"""The lab's exercises as data (shared/lab/LAB.md), custom sweeps, and lab-style tables."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+from digitpad.core.runs import RunRecord
+from digitpad.core.specs import RunSpec
+
+SWEEPABLE = (
+    "neurons",
+    "filters",
+    "kernel_size",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "dropout",
+)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A base spec and one hyperparameter taking a list of values.
+
+    ``reference`` holds the lab report's rows for comparison, keyed like the table's rows
+    (``"accuracy"``, ``"mse"``, ``"time"``), one value per swept value.
+    """
+
+    id: str
+    title: str
+    base: RunSpec
+    param: str | None
+    values: tuple[Any, ...]
+    question: str = ""
+    note: str = ""
+    reference: dict[str, tuple[float, ...]] = field(default_factory=dict)
+
+    @property
+    def measure(self) -> str:
+        """The figure the lab tabulates: ``mse`` for exercise 3, else ``accuracy``."""
+        return "mse" if self.base.metric == "mse" else "accuracy"
+
+    def specs(
+        self,
+        repeats: int = 1,
+        train_limit: int | None = None,
+        epochs: int | None = None,
+        seed: int = 0,
+    ) -> list[RunSpec]:
+        """One spec per value and repeat (repeats differ by seed), with optional overrides.
+
+        An ``epochs`` override applies to every run except when epochs is what is swept.
+        """
+        if repeats < 1:
+            raise ValueError(f"repeats must be at least 1; got {repeats}")
+        base = self.base
+        if train_limit is not None:
+            base = base.with_changes(train_limit=train_limit)
+        if epochs is not None and self.param != "epochs":
+            base = base.with_changes(epochs=epochs)
+        out = []
+        for value in self.values:
+            for repeat in range(repeats):
+                changes = {"seed": seed + repeat}
+                if self.param:
+                    changes[self.param] = value
+                out.append(base.with_changes(**changes))
+        return out
+
+
+def custom_sweep(base: RunSpec, param: str, values: list[Any]) -> Sweep:
+    """A user's sweep of ``param`` over ``values``, validated before anything runs."""
+    if param not in SWEEPABLE:
+        raise ValueError(f"cannot sweep {param!r}; choose one of {', '.join(SWEEPABLE)}")
+    if not values:
+        raise ValueError("give at least one value to sweep")
+    for value in values:
+        base.with_changes(**{param: value})  # raises ValueError naming the bad value
+    label = ", ".join(map(str, values))
+    return Sweep(f"custom-{param}", f"{param} = {label}", base, param, tuple(values))
+
+
+_MLP = RunSpec.for_model("mlp")
+_CNN = RunSpec.for_model("cnn")
+_FIVE_EPOCHS = (
+    "The report's code says 10 epochs, but its logs show 5 for every run of "
+    "this exercise, so its table was made with 5: this preset uses 5."
+)
+
+PRESETS: dict[str, Sweep] = {
+    s.id: s
+    for s in (
+        Sweep(
+            "ex1",
+            "Exercise 1: hidden neurons (MLP)",
+            _MLP,
+            "neurons",
+            (8, 16, 32, 64, 128),
+            "How do the system accuracy and the convergence time change with the number of "
+            "neurons in the hidden layer?",
+            reference={
+                "accuracy": (0.9261, 0.9417, 0.9576, 0.9689, 0.9750),
+                "time": (8.15, 7.27, 8.59, 10.01, 13.44),
+            },
+        ),
+        Sweep(
+            "ex2",
+            "Exercise 2: batch size (MLP, 8 neurons)",
+            _MLP,
+            "batch_size",
+            (32, 64, 128, 256, 512),
+            "What can be observed regarding the system accuracy when the batch size changes?",
+            reference={
+                "accuracy": (0.9225, 0.9262, 0.9212, 0.9231, 0.9161),
+                "time": (119.9, 67.1, 25.4, 17.5, 11.0),
+            },
+        ),
+        Sweep(
+            "ex3",
+            "Exercise 3: mse as the metric (MLP, 8 neurons)",
+            _MLP.with_changes(metric="mse"),
+            "batch_size",
+            (32, 64, 128, 256, 512),
+            "Does the metric (accuracy or mse) influence the training process?",
+            note="The loss drives training; the metric is only reported, so it does not "
+            "change training. The report's table reads .0114 .0117 .0120 .0121 .0127; its "
+            "printed run values were .01223 .01178 .01147 .01208 .01296.",
+            reference={
+                "mse": (0.0114, 0.0117, 0.0120, 0.0121, 0.0127),
+                "time": (29.40, 15.96, 9.13, 5.50, 4.96),
+            },
+        ),
+        Sweep(
+            "ex4",
+            "Exercise 4: train the defaults and save the weights",
+            _MLP,
+            None,
+            (None,),
+            "Train with 8 neurons, 10 epochs, batch 200 and save the weights.",
+            note="Every run keeps its weights (model.weights.h5) in the data folder.",
+        ),
+        Sweep(
+            "ex6",
+            "Exercise 6: convolution kernel size (CNN, 128 neurons)",
+            _CNN.with_changes(epochs=5),
+            "kernel_size",
+            (1, 3, 5, 7, 9),
+            "How is the system accuracy influenced by the size of the convolution kernel?",
+            note=_FIVE_EPOCHS,
+            reference={
+                "accuracy": (0.9562, 0.9819, 0.9851, 0.9865, 0.9873),
+                "time": (44.8, 55.7, 64.8, 69.4, 76.3),
+            },
+        ),
+        Sweep(
+            "ex7",
+            "Exercise 7: dense neurons (CNN, 3x3 kernel)",
+            _CNN.with_changes(epochs=5),
+            "neurons",
+            (16, 64, 128, 256, 512),
+            "How do the system accuracy and the convergence time change with the neurons of "
+            "the dense hidden layer?",
+            note=_FIVE_EPOCHS,
+            reference={
+                "accuracy": (0.9712, 0.9796, 0.9794, 0.9814, 0.9853),
+                "time": (52.4, 54.0, 56.3, 67.2, 79.7),
+            },
+        ),
+        Sweep(
+            "ex8",
+            "Exercise 8: epochs (CNN, 3x3 kernel, 128 neurons)",
+            _CNN,
+            "epochs",
+            (1, 2, 5, 10, 20),
+            "How do the system accuracy and the convergence time change with the epochs?",
+            reference={
+                "accuracy": (0.9553, 0.9717, 0.9802, 0.9861, 0.9876),
+                "time": (17.2, 23.3, 61.1, 122.3, 246.8),
+            },
+        ),
+        Sweep(
+            "ex9",
+            "Exercise 9: deeper CNN",
+            RunSpec.for_model("cnn_deep"),
+            None,
+            (None,),
+            "Add convolution, pooling and dense layers: what accuracy does the deeper CNN reach?",
+            reference={"accuracy": (0.9917,), "time": (263.4,)},
+        ),
+    )
+}
+
+
+@dataclass
+class LabTable:
+    """A sweep's results in the lab's layout: one column per value, rows of figures."""
+
+    title: str
+    columns: list[str]
+    rows: list[tuple[str, list[str]]]
+
+    def to_markdown(self) -> str:
+        head = "| | " + " | ".join(self.columns) + " |"
+        rule = "|---|" + "---|" * len(self.columns)
+        body = ["| " + name + " | " + " | ".join(cells) + " |" for name, cells in self.rows]
+        return "\n".join([f"**{self.title}**", "", head, rule, *body])
+
+    def to_rows(self) -> list[list[str]]:
+        """Header then rows, for CSV."""
+        return [["", *self.columns], *[[name, *cells] for name, cells in self.rows]]
+
+
+def lab_table(sweep: Sweep, records: list[RunRecord]) -> LabTable:
+    """Build the lab-style table of ``sweep`` from its stored runs (finished ones only)."""
+    done = [r for r in records if r.result is not None and r.status == "done"]
+    measure = sweep.measure
+    columns, figures, times = [], [], []
+    for value in sweep.values:
+        runs = [r for r in done if sweep.param is None or getattr(r.spec, sweep.param) == value]
+        columns.append(_column_name(sweep.param, value))
+        figures.append([_figure(r, measure) for r in runs])
+        times.append([r.result.convergence_time for r in runs])
+    digits = 4
+    label = "MSE" if measure == "mse" else "System accuracy"
+    rows = [
+        (label, [_mean_std(v, digits) for v in figures]),
+        ("Convergence time (s)", [_mean_std(v, 1) for v in times]),
+    ]
+    if sweep.reference:
+        rows.append(
+            (
+                f"Report: {label.lower()}",
+                [f"{v:.{digits}f}" for v in sweep.reference.get(measure, ())],
+            )
+        )
+        rows.append(("Report: time (s)", [f"{v:.1f}" for v in sweep.reference.get("time", ())]))
+    return LabTable(sweep.title, columns, rows)
+
+
+def _figure(record: RunRecord, measure: str) -> float:
+    return record.result.test_mse if measure == "mse" else record.result.test_accuracy
+
+
+def _column_name(param: str | None, value: Any) -> str:
+    if param is None:
+        return "result"
+    if param == "kernel_size":
+        return f"{value}x{value}"
+    return str(value)
+
+
+def _mean_std(values: list[float], digits: int) -> str:
+    if not values:
+        return "—"
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
