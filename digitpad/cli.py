@@ -82,6 +82,21 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="show which MNIST source is used and its checks")
     data.add_argument("--source", choices=SOURCES, default="auto")
     data.add_argument("--json", action="store_true")
+    sweep = sub.add_parser("sweep", help="run one of the lab's exercise sweeps, print its table")
+    sweep.add_argument("preset", nargs="?", help="ex1, ex2, ex3, ex4, ex6, ex7, ex8 or ex9")
+    sweep.add_argument(
+        "--model",
+        choices=list(MODEL_KINDS),
+        default="mlp",
+        help="base model of a custom sweep (--param/--values)",
+    )
+    sweep.add_argument("--param", help="hyperparameter of a custom sweep, e.g. neurons")
+    sweep.add_argument("--values", help="comma-separated values of a custom sweep, e.g. 8,16,32")
+    sweep.add_argument("--repeats", type=int, default=1, help="runs per value (seeds 0, 1, ...)")
+    sweep.add_argument("--train-limit", type=int, metavar="N", help="train on N images only")
+    sweep.add_argument("--epochs", type=int, help="override the epochs (unless swept)")
+    sweep.add_argument("--json", action="store_true", help="print the table as JSON")
+
     build = sub.add_parser("build-weights", help="retrain the shipped weights from scratch")
     build.add_argument(
         "--only",
@@ -111,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "runs": cmd_runs,
         "data": cmd_data,
         "build-weights": cmd_build_weights,
+        "sweep": cmd_sweep,
     }[args.command]
     try:
         return handler(args)
@@ -298,6 +314,56 @@ def cmd_data(args: argparse.Namespace) -> int:
     for note in data.notes:
         print(f"note: {note}")
     return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from digitpad.core.runner import run_and_record
+    from digitpad.core.runs import RunStore
+    from digitpad.core.sweeps import PRESETS, custom_sweep, lab_table
+
+    try:
+        if args.preset and (args.param or args.values):
+            raise ValueError("give a preset or --param/--values, not both")
+        if args.preset:
+            if args.preset not in PRESETS:
+                raise ValueError(f"unknown preset {args.preset!r}; choose {', '.join(PRESETS)}")
+            sweep = PRESETS[args.preset]
+        elif args.param and args.values:
+            kind = float if args.param in ("learning_rate", "dropout") else int
+            values = [kind(v) for v in args.values.split(",") if v.strip()]
+            sweep = custom_sweep(RunSpec.for_model(args.model), args.param, values)
+        else:
+            raise ValueError("name a preset (ex1 ... ex9) or give --param and --values")
+        specs = sweep.specs(args.repeats, args.train_limit, args.epochs)
+    except ValueError as exc:
+        _fail(f"digitpad sweep: error: {_flag_names(str(exc))}")
+    data = load_dataset()
+    store = RunStore(data_home())
+    sweep_id = f"{sweep.id}-{datetime.now():%Y%m%d-%H%M%S}"
+    out = sys.stderr if args.json else sys.stdout
+    print(f"{sweep.title}: {len(specs)} run(s), sweep id {sweep_id}", file=out)
+    records = []
+    for index, spec in enumerate(specs, 1):
+        record = run_and_record(spec, data, store, sweep_id=sweep_id)
+        records.append(record)
+        figure = f"{record.result.test_accuracy:.4f}" if record.result else record.error
+        print(
+            f"  run {index}/{len(specs)}: {spec.describe()} -> {record.status} {figure}",
+            file=out,
+            flush=True,
+        )
+    table = lab_table(sweep, records)
+    if args.json:
+        print(
+            json.dumps({"sweep_id": sweep_id, "columns": table.columns, "rows": dict(table.rows)})
+        )
+    else:
+        print("\n" + table.to_markdown())
+        if sweep.note:
+            print(f"\nNote: {sweep.note}")
+    return 0 if all(r.status == "done" for r in records) else 1
 
 
 def cmd_build_weights(args: argparse.Namespace) -> int:

@@ -88,3 +88,23 @@ def test_data_command_shows_source_and_checks(capsys):
 def test_runs_with_no_runs_says_how_to_make_one(capsys):
     assert main(["runs"]) == 0
     assert "No runs yet" in capsys.readouterr().out
+
+
+def test_sweep_runs_a_preset_and_prints_the_lab_table(capsys):
+    assert main(["sweep", "ex1", "--train-limit", "600", "--epochs", "1", "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert len(table["columns"]) == 5 and table["columns"][0] == "8"
+    assert len(table["rows"]["System accuracy"]) == 5
+    assert main(["runs", "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert len(runs) == 5 and {r["sweep_id"] for r in runs} == {table["sweep_id"]}
+    assert sorted(r["neurons"] for r in runs) == [8, 16, 32, 64, 128]
+
+
+def test_sweep_refuses_a_bad_custom_value():
+    out = subprocess.run(
+        [sys.executable, "-m", "digitpad", "sweep", "--param", "neurons", "--values", "8,0"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2 and "--neurons must be from 1" in out.stderr

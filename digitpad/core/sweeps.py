@@ -235,7 +235,7 @@ def lab_table(sweep: Sweep, records: list[RunRecord]) -> LabTable:
                 [f"{v:.{digits}f}" for v in sweep.reference.get(measure, ())],
             )
         )
-        rows.append(("Report: time (s)", [f"{v:.1f}" for v in sweep.reference.get("time", ())]))
+        rows.append(("Report: time (s)", [f"{v:g}" for v in sweep.reference.get("time", ())]))
     return LabTable(sweep.title, columns, rows)
 
 
