@@ -111,6 +111,7 @@ def test_broken_shipped_weights_fall_back_to_another_model(qtbot, tmp_path, monk
     qtbot.addWidget(win)
     messages = []
     win.draw_tab.message.connect(messages.append)
+    win.show()  # networks load once the window is on screen
     qtbot.waitUntil(lambda: win.draw_tab.predictor is not None, timeout=60_000)
     assert win.draw_tab.predictor.name == "cnn"
     assert any("best.weights.h5" in m and "cannot be loaded" in m for m in messages)

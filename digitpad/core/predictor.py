@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.core.backend import BACKEND_LOCK
 from digitpad.core.models import build_model, input_shape_for
 from digitpad.core.paths import weights_dir
 from digitpad.core.specs import RunSpec
@@ -50,6 +51,10 @@ class Predictor:
     """
 
     def __init__(self, source: ModelSource):
+        with BACKEND_LOCK:
+            self._build(source)
+
+    def _build(self, source: ModelSource) -> None:
         import tensorflow as tf  # tf.function: the compiled single-image path
 
         self.source = source
@@ -73,12 +78,14 @@ class Predictor:
     def predict(self, x28: np.ndarray) -> np.ndarray:
         """Ten probabilities (summing to 1) for one ``(28, 28)`` image in [0, 1]."""
         x = np.asarray(x28, dtype=np.float32).reshape((1, *self._shape))
-        return self._one(x).numpy()[0]
+        with BACKEND_LOCK:
+            return self._one(x).numpy()[0]
 
     def predict_batch(self, xs: np.ndarray) -> np.ndarray:
         """``(N, 10)`` probabilities for ``(N, 28, 28)`` images in [0, 1]."""
         x = np.asarray(xs, dtype=np.float32).reshape((len(xs), *self._shape))
-        return np.asarray(self.model.predict(x, batch_size=1000, verbose=0))
+        with BACKEND_LOCK:
+            return np.asarray(self.model.predict(x, batch_size=1000, verbose=0))
 
 
 def load_weights_into(model, source: ModelSource):

@@ -9,6 +9,8 @@ than the pens that wrote MNIST.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 SIDE = 28
@@ -40,12 +42,18 @@ def to_mnist(ink: np.ndarray) -> np.ndarray | None:
     ValueError
         If ``ink`` is not a 2-D array of numbers.
     """
-    image = _as_ink(ink)
-    peak = float(image.max()) if image.size else 0.0
+    array = _checked(ink)
+    if array.dtype.kind == "f":
+        array = np.nan_to_num(array, nan=0.0, posinf=0.0, neginf=0.0)
+    peak = float(array.max()) if array.size else 0.0
     if peak <= 0:
         return None
-    image = image / peak  # faint pens get full contrast, like MNIST's saturated strokes
-    crop = _crop(image)
+    # Crop before converting: the canvas is mostly empty, and this runs on every stroke.
+    rows = np.flatnonzero(array.max(axis=1) > INK_FLOOR * peak)
+    cols = np.flatnonzero(array.max(axis=0) > INK_FLOOR * peak)
+    crop = array[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32)
+    crop *= 1.0 / peak  # faint pens get full contrast, like MNIST's saturated strokes
+    np.clip(crop, 0.0, 1.0, out=crop)
     work = area_resize_to_fit(crop, WORK)
     work = _normalise_thickness(work)
     digit = area_resize_to_fit(_crop(work), BOX)
@@ -53,12 +61,20 @@ def to_mnist(ink: np.ndarray) -> np.ndarray | None:
     return _centre_by_mass(digit)
 
 
-def _as_ink(ink: np.ndarray) -> np.ndarray:
+def _checked(ink: np.ndarray) -> np.ndarray:
     array = np.asarray(ink)
     if array.ndim != 2:
         raise ValueError(f"a drawing must be a 2-D array; got {array.ndim} dimension(s)")
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         raise ValueError(f"a drawing must hold numbers; got {array.dtype}")
+    if np.iscomplexobj(array):
+        raise ValueError("a drawing must hold real numbers, not complex ones")
+    return array
+
+
+def _as_ink(ink: np.ndarray) -> np.ndarray:
+    """Any 2-D numeric array -> float32 in [0, 1] (0..255 scales are divided by 255)."""
+    array = _checked(ink)
     image = np.nan_to_num(array.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
     if image.size and image.max() > 1.0:
         image /= 255.0
@@ -86,16 +102,20 @@ def area_resize(image: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
     """
     rows = _overlap_weights(image.shape[0], out_h)
     cols = _overlap_weights(image.shape[1], out_w)
-    return (rows @ image @ cols.T).astype(np.float32)
+    return rows @ image.astype(np.float32, copy=False) @ cols.T
 
 
+@functools.lru_cache(maxsize=256)
 def _overlap_weights(n_in: int, n_out: int) -> np.ndarray:
     # Output pixel i covers input coordinates [i*s, (i+1)*s) with s = n_in / n_out.
     edges = np.arange(n_out + 1) * (n_in / n_out)
     lo, hi = edges[:-1, None], edges[1:, None]
     pixel = np.arange(n_in)[None, :]
     overlap = np.clip(np.minimum(hi, pixel + 1) - np.maximum(lo, pixel), 0, None)
-    return overlap / overlap.sum(axis=1, keepdims=True)
+    # float32: the image is float32, and mixed types would make numpy copy it to float64.
+    weights = (overlap / overlap.sum(axis=1, keepdims=True)).astype(np.float32)
+    weights.flags.writeable = False  # cached and shared
+    return weights
 
 
 def stroke_width(image: np.ndarray) -> float:

@@ -7,12 +7,12 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from digitpad.core.backend import BACKEND_LOCK
 from digitpad.core.data import MnistData, take_subset
 from digitpad.core.models import build_model, prepare_images
 from digitpad.core.specs import RunSpec
@@ -119,9 +119,10 @@ def train(
     import keras
 
     seed = spec.seed if spec.seed is not None else secrets.randbelow(2**31 - 1)
-    # Keras keeps global state per thread: clear it in the thread that trains.
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(seed)
+    with BACKEND_LOCK:
+        # Keras keeps global state per thread: clear it in the thread that trains.
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(seed)
 
     x_train, y_train = take_subset(data.x_train, data.y_train, spec.train_limit)
     x_train = prepare_images(x_train, spec.model)
@@ -129,7 +130,8 @@ def train(
     y_train_1h = keras.utils.to_categorical(y_train, 10).astype(np.float32)
     y_test_1h = keras.utils.to_categorical(data.y_test, 10).astype(np.float32)
 
-    model = build_model(spec, steps_per_epoch=-(-len(x_train) // spec.batch_size))
+    with BACKEND_LOCK:
+        model = build_model(spec, steps_per_epoch=-(-len(x_train) // spec.batch_size))
     bridge = _bridge_class()(spec, len(x_train), on_progress, should_stop)
     started = time.perf_counter()
     if spec.augment:
@@ -189,7 +191,8 @@ def release_memory() -> None:
 
     import keras
 
-    keras.backend.clear_session()
+    with BACKEND_LOCK:
+        keras.backend.clear_session()
     gc.collect()
 
 
@@ -287,6 +290,8 @@ def downsample(values: list[float], limit: int) -> list[float]:
 
 
 def library_versions() -> dict[str, str]:
+    from importlib import metadata  # imported here: it costs 50 ms at start-up
+
     out = {"python": platform.python_version()}
     for name in ("tensorflow", "keras", "numpy"):
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.core.backend import BACKEND_LOCK
 from digitpad.core.predictor import ModelSource, Predictor, WeightsError
 from digitpad.core.preprocess import to_mnist
 from digitpad.core.runs import RunRecord
@@ -31,6 +32,7 @@ from digitpad.ui.sample_digits import DIGITS, place
 # Below this top probability the network's answer is shown as a hesitation between two.
 CONFIDENT = 0.6
 PREVIEW_SIDE = 168
+RETRY_MS = 40
 
 
 class DrawTab(QWidget):
@@ -46,6 +48,8 @@ class DrawTab(QWidget):
         self._wanted: ModelSource | None = None
         self._failed_shipped: set[str] = set()
         self._gave_up = False
+        self._retry = QTimer(self, singleShot=True, interval=RETRY_MS)
+        self._retry.timeout.connect(self.predict_now)
 
         self.canvas = DrawingCanvas()
         self.canvas.inkChanged.connect(self.predict_now)
@@ -166,6 +170,13 @@ class DrawTab(QWidget):
                     source,
                 )
         self.model_selector.blockSignals(False)
+        if self.model_selector.count() == 0:
+            self._gave_up = True
+            self.detail_label.setText(
+                "No network is available: the weights/ folder is empty "
+                "and no run has saved a model yet."
+            )
+            return
         wanted = current or (self._find(preferred) if preferred else None)
         index = self._index_of(wanted) if wanted else 0
         self.model_selector.setCurrentIndex(max(index, 0))
@@ -174,9 +185,9 @@ class DrawTab(QWidget):
 
     def settled(self) -> bool:
         """True once a network is loaded for the selection, or nothing could be loaded."""
-        return (self.predictor is not None and self.predictor.source == self._wanted) or (
-            self._wanted is None or self._gave_up
-        )
+        if self._gave_up:
+            return True
+        return self.predictor is not None and self.predictor.source == self._wanted
 
     def current_source(self) -> ModelSource | None:
         return self.model_selector.currentData()
@@ -250,7 +261,14 @@ class DrawTab(QWidget):
                 "Loading the network; your digit is read as soon as it is ready."
             )
             return
-        probs = self.predictor.predict(x)
+        # Never wait on the GUI thread while a training (re)sets the backend: try again soon.
+        if not BACKEND_LOCK.acquire(blocking=False):
+            self._retry.start()
+            return
+        try:
+            probs = self.predictor.predict(x)
+        finally:
+            BACKEND_LOCK.release()
         self._show_prediction(probs)
         self.predicted.emit(probs)
 

@@ -6,7 +6,7 @@ import contextlib
 import json
 import time
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QTimer
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget
 
@@ -20,6 +20,7 @@ from digitpad.ui.train_tab import TrainTab
 ICON_PATH = PACKAGE_DIR / "ui" / "icon.png"
 TAB_NAMES = ("draw", "train", "results")
 STATUS_MS = 12_000
+MODEL_LOAD_DELAY_MS = 50
 
 
 class MainWindow(QMainWindow):
@@ -56,9 +57,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
 
         self._restore_settings()
-        self.draw_tab.populate_models(
-            self.store.list_runs(), preferred=self.settings.value("draw/model", "best")
-        )
+        self._models_requested = False
         if self.store.recovery_message:
             self.show_message(self.store.recovery_message)
         elif self.store.interrupted:
@@ -66,6 +65,19 @@ class MainWindow(QMainWindow):
                 f"{self.store.interrupted} run(s) were cut off when DigitPad last "
                 "ended; they are marked 'interrupted' in Results."
             )
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._models_requested:
+            # Loading a network imports TensorFlow (seconds, holding the GIL much of the
+            # time): start it just after the window is first painted, not before.
+            self._models_requested = True
+            QTimer.singleShot(MODEL_LOAD_DELAY_MS, self._load_models)
+
+    def _load_models(self) -> None:
+        self.draw_tab.populate_models(
+            self.store.list_runs(), preferred=self.settings.value("draw/model", "best")
+        )
 
     # --- behaviour -------------------------------------------------------------------------
 
