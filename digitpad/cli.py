@@ -116,7 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         from digitpad.app import run_gui
 
-        return run_gui(screenshot=args.screenshot, tab=args.tab, sample_digit=args.sample_digit)
+        code = run_gui(screenshot=args.screenshot, tab=args.tab, sample_digit=args.sample_digit)
+        # Everything is saved by now (runs are committed as they end, settings on close).
+        # Skip interpreter teardown: destroying TensorFlow and Qt objects in arbitrary order
+        # crashed it here ("bool_dealloc: deallocating True or False") after a clean exit.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     if args.screenshot or args.tab or args.sample_digit is not None:
         parser.error(
             "--screenshot, --tab and --sample-digit go with the window, not with a sub-command"

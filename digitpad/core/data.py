@@ -249,7 +249,9 @@ def _load_keras_cache() -> MnistData:
 
 
 def _load_keras_download() -> MnistData:
-    import keras  # imported late: TensorFlow takes seconds to load
+    from digitpad.core.backend import import_keras
+
+    keras = import_keras()  # imported late: TensorFlow takes seconds to load
 
     (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     return MnistData(

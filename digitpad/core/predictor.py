@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.core.backend import BACKEND_LOCK
+from digitpad.core.backend import BACKEND_LOCK, freeze_long_lived_objects
 from digitpad.core.models import build_model, input_shape_for
 from digitpad.core.paths import weights_dir
 from digitpad.core.specs import RunSpec
@@ -57,6 +57,7 @@ class Predictor:
     def _build(self, source: ModelSource) -> None:
         import tensorflow as tf  # tf.function: the compiled single-image path
 
+        freeze_long_lived_objects()
         self.source = source
         self.model = load_weights_into(build_model(source.spec, compile=False), source)
         self._shape = input_shape_for(source.spec.model)
