@@ -29,13 +29,6 @@ def data_home() -> Path:
     return home
 
 
-def runs_dir() -> Path:
-    """Folder holding one sub-folder of saved models per run."""
-    path = data_home() / "runs"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def weights_dir() -> Path:
     """Folder of the pretrained weights (``$DIGITPAD_WEIGHTS`` if set, else ``weights/``)."""
     configured = os.environ.get(WEIGHTS_ENV)

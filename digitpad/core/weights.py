@@ -54,11 +54,6 @@ SHIPPED = {
 FALLBACK_ORDER = ("best", "cnn", "mlp")
 
 
-def read_info(name: str, folder: Path | None = None) -> dict[str, Any]:
-    """The JSON beside a shipped weights file (spec, accuracy, provenance)."""
-    return json.loads(SHIPPED[name].info_path(folder).read_text())
-
-
 def build_shipped(
     name: str,
     data: MnistData,

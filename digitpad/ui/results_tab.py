@@ -176,9 +176,6 @@ class ResultsTab(QWidget):
         rows = self.table.selectionModel().selectedRows()
         return [self.proxy.index(i.row(), 0).data(RECORD_ROLE) for i in rows]
 
-    def visible_records(self) -> list[RunRecord]:
-        return [self.proxy.index(row, 0).data(RECORD_ROLE) for row in range(self.proxy.rowCount())]
-
     # --- selection: curves and spec --------------------------------------------------------
 
     def _on_selection(self, *_args) -> None:
