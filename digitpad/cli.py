@@ -104,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated names among mlp, cnn, best (default: all)",
     )
     build.add_argument("--out", metavar="DIR", help="folder to write (default: weights/)")
+    build.add_argument(
+        "--export-only",
+        action="store_true",
+        help="do not retrain: export the existing weights to LiteRT (.tflite) again",
+    )
     return parser
 
 
@@ -375,7 +380,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_build_weights(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from digitpad.core.weights import SHIPPED, build_shipped
+    from digitpad.core.weights import SHIPPED, build_shipped, export_litert
 
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in SHIPPED]
@@ -401,8 +406,12 @@ def cmd_build_weights(args: argparse.Namespace) -> int:
 
         try:
             kwargs = {"folder": folder} if folder else {}
+            if args.export_only:
+                info = export_litert(name, data, **kwargs)
+                print(f"  exported {info['litert']['file']}", flush=True)
+                continue
             info = build_shipped(name, data, on_progress=on_progress, **kwargs)
-        except RuntimeError as exc:
+        except (RuntimeError, OSError) as exc:
             print(f"  FAILED: {exc}", flush=True)
             failed += 1
             continue

@@ -118,6 +118,28 @@ def test_broken_shipped_weights_fall_back_to_another_model(qtbot, tmp_path, monk
     win.close()
 
 
+def test_damaged_fast_engine_file_still_reads_and_says_why(qtbot, tmp_path, monkeypatch):
+    import shutil
+
+    from digitpad.core import paths
+
+    folder = tmp_path / "weights"
+    shutil.copytree(paths.SHIPPED_WEIGHTS_DIR, folder)
+    (folder / "best.tflite").write_bytes(b"truncated")
+    monkeypatch.setenv("DIGITPAD_WEIGHTS", str(folder))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    messages = []
+    win.draw_tab.message.connect(messages.append)
+    win.show()
+    qtbot.waitUntil(lambda: win.draw_tab.predictor is not None, timeout=60_000)
+    assert win.draw_tab.predictor.name == "best"  # same network, slower engine
+    assert any("best.tflite cannot be loaded" in m for m in messages)
+    win.draw_tab.draw_sample(7)
+    qtbot.waitUntil(lambda: win.draw_tab.prediction_label.text() == "7", timeout=5_000)
+    win.close()
+
+
 # --- robustness of the whole drawing path, on many drawn digits -------------------------------
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from digitpad.core.paths import SHIPPED_WEIGHTS_DIR
 from digitpad.core.predictor import ModelSource, Predictor, WeightsError, load_first_available
 from digitpad.core.preprocess import to_mnist
-from digitpad.core.weights import SHIPPED
+from digitpad.core.weights import SHIPPED, export_litert
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +38,31 @@ def test_single_image_path_matches_the_batch_path(predictors, mnist):
         one = np.stack([predictor.predict(img) for img in x])
         assert np.allclose(batch, one, atol=1e-5)
         assert np.allclose(one.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(SHIPPED))
+def test_fast_engine_reads_like_keras(name, predictors, mnist):
+    fast = predictors[name]
+    assert fast.engine == "litert", fast.notes
+    keras_path = Predictor(ModelSource.shipped(name), engine="keras")
+    x = mnist.x_test[:2000].astype(np.float32) / 255
+    expected = keras_path.predict_batch(x)
+    got = fast.predict_batch(x)
+    assert np.abs(got - expected).max() <= 1e-4
+    assert np.array_equal(got.argmax(1), expected.argmax(1))
+
+
+def test_canvas_engine_needs_no_tensorflow():
+    """The drawing pad is ready without TensorFlow's multi-second import."""
+    code = (
+        "import sys, numpy as np\n"
+        "from digitpad.core.predictor import ModelSource, Predictor\n"
+        "p = Predictor(ModelSource.shipped('best'))\n"
+        "probs = p.predict(np.zeros((28, 28), np.float32))\n"
+        "print(p.engine, round(float(probs.sum()), 4), 'tensorflow' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["litert", "1.0", "False"]
 
 
 def test_lab_code_loads_the_mlp_weights_and_reads_the_first_five_test_images(mnist):
@@ -102,3 +129,36 @@ def test_first_available_falls_back_and_reports(tmp_path):
     predictor, problems = load_first_available(["best", "cnn"], folder)
     assert predictor.name == "cnn"
     assert len(problems) == 1 and "best.json is missing" in problems[0]
+
+
+def test_damaged_litert_file_falls_back_to_keras_and_says_so(tmp_path, mnist):
+    folder = copy_weights(tmp_path)
+    path = folder / "cnn.tflite"
+    path.write_bytes(path.read_bytes()[:5000])
+    predictor = Predictor(ModelSource.shipped("cnn", folder))
+    assert predictor.engine == "keras"
+    assert "cnn.tflite cannot be loaded" in predictor.notes[0]
+    x = mnist.x_test[:200].astype(np.float32) / 255
+    assert np.mean(predictor.predict_batch(x).argmax(1) == mnist.y_test[:200]) > 0.97
+
+
+def test_export_from_other_weights_is_not_used(tmp_path):
+    folder = copy_weights(tmp_path)
+    retrained = Predictor(ModelSource.shipped("mlp", folder), engine="keras").keras_model()
+    retrained.layers[0].kernel.assign(retrained.layers[0].kernel * 0.5)
+    retrained.save_weights(folder / "mlp.weights.h5")  # as if retrained, export not redone
+    predictor = Predictor(ModelSource.shipped("mlp", folder))
+    assert predictor.engine == "keras"
+    assert "exported from other weights" in predictor.notes[0]
+    assert "build-weights --export-only" in predictor.notes[0]
+
+
+def test_export_rewrites_the_litert_file_and_records_its_origin(tmp_path, mnist):
+    folder = copy_weights(tmp_path)
+    (folder / "mlp.tflite").unlink()
+    info = export_litert("mlp", mnist, folder)
+    assert (folder / "mlp.tflite").stat().st_size > 0
+    assert info["litert"]["max_gap_vs_keras"] <= 1e-4
+    predictor = Predictor(ModelSource.shipped("mlp", folder))
+    assert predictor.engine == "litert"
+    assert predictor.predict(mnist.x_test[0] / 255).argmax() == mnist.y_test[0]

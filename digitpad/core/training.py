@@ -120,8 +120,11 @@ def train(
     freeze_long_lived_objects()
     seed = spec.seed if spec.seed is not None else secrets.randbelow(2**31 - 1)
     with BACKEND_LOCK:
-        # Keras keeps global state per thread: clear it in the thread that trains.
-        keras.backend.clear_session()
+        # Keras keeps global state per thread: clear it in the thread that trains. Without
+        # its full gc.collect(): run from a worker thread, that collection also finalised
+        # whatever GUI objects were waiting in cycles, off the GUI thread, and crashed the
+        # process once in the test suite (a segfault "Garbage-collecting" here).
+        keras.backend.clear_session(free_memory=False)
         keras.utils.set_random_seed(seed)
 
     x_train, y_train_1h, x_test, y_test_1h = prepared_tensors(data, spec)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
 import tempfile
@@ -11,8 +13,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from digitpad.core.backend import BACKEND_LOCK
 from digitpad.core.data import MnistData
 from digitpad.core.paths import weights_dir
+from digitpad.core.predictor import ModelSource, Predictor, file_sha256
 from digitpad.core.specs import RunSpec
 from digitpad.core.training import Progress, train
 
@@ -32,6 +38,9 @@ class ShippedModel:
     def info_path(self, folder: Path | None = None) -> Path:
         return (folder or weights_dir()) / f"{self.name}.json"
 
+    def litert_path(self, folder: Path | None = None) -> Path:
+        return (folder or weights_dir()) / f"{self.name}.tflite"
+
 
 SHIPPED = {
     m.name: m
@@ -50,6 +59,8 @@ SHIPPED = {
         ),
     )
 }
+# Largest difference in any probability allowed between a LiteRT export and Keras.
+LITERT_TOLERANCE = 1e-4
 # The canvas tries these in order when one cannot be loaded.
 FALLBACK_ORDER = ("best", "cnn", "mlp")
 
@@ -91,4 +102,42 @@ def build_shipped(
         "date": date.today().isoformat(),
     }
     shipped.info_path(folder).write_text(json.dumps(info, indent=2) + "\n")
+    return export_litert(name, data, folder)
+
+
+def export_litert(name: str, data: MnistData, folder: Path | None = None) -> dict[str, Any]:
+    """Export a shipped model's Keras weights to LiteRT (``NAME.tflite``), the canvas' engine.
+
+    The export is checked against Keras on 1,000 test images before it replaces anything,
+    and the JSON records which weights file it came from, so a predictor can tell a stale
+    export from a current one. Returns the updated JSON.
+    """
+    shipped = SHIPPED[name]
+    info_path = shipped.info_path(folder)
+    info = json.loads(info_path.read_text())
+    weights = shipped.weights_path(folder)
+    keras_only = Predictor(ModelSource.shipped(name, folder), engine="keras")
+    target = shipped.litert_path(folder)
+    with tempfile.TemporaryDirectory() as tmp:
+        exported = Path(tmp) / target.name
+        with BACKEND_LOCK, contextlib.redirect_stdout(io.StringIO()):  # "Saved artifact at"
+            keras_only.keras_model().export(str(exported), format="litert")
+        sample = data.x_test[:1000].astype(np.float32) / 255
+        expected = keras_only.predict_batch(sample)
+        digest = file_sha256(weights)
+        source = ModelSource(name, shipped.spec, weights, litert=exported, litert_from=digest)
+        got = Predictor(source, engine="litert").predict_batch(sample)
+        gap = float(np.abs(got - expected).max())
+        if gap > LITERT_TOLERANCE:
+            raise RuntimeError(
+                f"{name}: the LiteRT export differs from Keras by {gap:.2g} "
+                f"(tolerance {LITERT_TOLERANCE}); nothing was written"
+            )
+        shutil.copyfile(exported, target)
+    info["litert"] = {
+        "file": target.name,
+        "from_weights_sha256": digest,
+        "max_gap_vs_keras": gap,
+    }
+    info_path.write_text(json.dumps(info, indent=2) + "\n")
     return info

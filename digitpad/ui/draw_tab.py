@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.core.backend import BACKEND_LOCK
 from digitpad.core.predictor import ModelSource, Predictor, WeightsError
 from digitpad.core.preprocess import to_mnist
 from digitpad.core.runs import RunRecord
@@ -227,6 +226,8 @@ class DrawTab(QWidget):
         if source != self._wanted:
             return  # the user has moved on to another model meanwhile
         self.predictor = predictor
+        if predictor.notes:  # a slower engine than usual: say why
+            self.message.emit(f"{source.name}: using TensorFlow, as " + "; ".join(predictor.notes))
         self.predict_now()
 
     def _on_model_failed(self, source: ModelSource, message: str) -> None:
@@ -262,13 +263,10 @@ class DrawTab(QWidget):
             )
             return
         # Never wait on the GUI thread while a training (re)sets the backend: try again soon.
-        if not BACKEND_LOCK.acquire(blocking=False):
+        probs = self.predictor.predict(x, wait=False)
+        if probs is None:
             self._retry.start()
             return
-        try:
-            probs = self.predictor.predict(x)
-        finally:
-            BACKEND_LOCK.release()
         self._show_prediction(probs)
         self.predicted.emit(probs)
 

@@ -111,7 +111,7 @@ class TrainTab(QWidget):
         worker.done.connect(self._on_done)
         self.job = TrainingJob(worker, self)
         self._set_running(True)
-        self.status.setText("Loading MNIST…")
+        self.status.setText("Loading MNIST and TensorFlow (a few seconds the first time)…")
         self.job.start()
         return worker
 

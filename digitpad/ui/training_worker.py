@@ -7,6 +7,7 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from digitpad.core.backend import import_keras
 from digitpad.core.data import MnistData, MnistUnavailable, load_dataset
 from digitpad.core.runner import run_and_record
 from digitpad.core.runs import RunStore
@@ -87,6 +88,7 @@ class TrainingWorker(QObject):
             self.failed.emit(str(exc))
             self.done.emit()
             return
+        import_keras()  # the canvas does not need TensorFlow: its import happens here, once
         for index, spec in enumerate(self.specs):
             if self._stop_all.is_set():
                 break
