@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
+from pathlib import Path
 from typing import Any, NoReturn
 
 # TensorFlow's C++ start-up chatter would bury our output; users can still raise it.
@@ -97,6 +98,22 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--epochs", type=int, help="override the epochs (unless swept)")
     sweep.add_argument("--json", action="store_true", help="print the table as JSON")
 
+    lab = sub.add_parser(
+        "lab", help="run every exercise of the lab with its settings and write one report"
+    )
+    lab.add_argument("--report", metavar="FILE.md", help="write the report there (Markdown)")
+    lab.add_argument(
+        "--only", help="comma-separated exercises, e.g. ex1,ex4 (default: all of them)"
+    )
+    lab.add_argument(
+        "--jobs",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="trainings side by side, one process each (default: 2, or 1 on one core)",
+    )
+    lab.add_argument("--train-limit", type=int, metavar="N", help="train on N images only")
+    lab.add_argument("--epochs", type=int, help="override the epochs (not for exercise 8)")
+
     build = sub.add_parser("build-weights", help="retrain the shipped weights from scratch")
     build.add_argument(
         "--only",
@@ -138,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "data": cmd_data,
         "build-weights": cmd_build_weights,
         "sweep": cmd_sweep,
+        "lab": cmd_lab,
     }[args.command]
     try:
         return handler(args)
@@ -377,9 +395,55 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0 if all(r.status == "done" for r in records) else 1
 
 
-def cmd_build_weights(args: argparse.Namespace) -> int:
-    from pathlib import Path
+def cmd_lab(args: argparse.Namespace) -> int:
+    from digitpad.core.lab import lab_jobs, lab_tables, report_markdown, run_lab
+    from digitpad.core.runs import RunStore
+    from digitpad.core.sweeps import PRESETS
 
+    try:
+        names = [n.strip() for n in (args.only or ",".join(PRESETS)).split(",") if n.strip()]
+        names = [n for n in names if n != "ex5"]  # exercise 5 comes with exercise 4
+        unknown = [n for n in names if n not in PRESETS]
+        if unknown:
+            raise ValueError(
+                f"unknown exercise(s) {', '.join(unknown)}; choose among {', '.join(PRESETS)}"
+            )
+        if args.jobs < 1:
+            raise ValueError(f"--jobs must be at least 1; got {args.jobs}")
+        sweeps = [PRESETS[n] for n in names]
+        jobs = lab_jobs(sweeps, args.train_limit, args.epochs)
+    except ValueError as exc:
+        _fail(f"digitpad lab: error: {_flag_names(str(exc))}")
+    report = Path(args.report) if args.report else None
+    if report is not None and not report.parent.is_dir():
+        _fail(f"digitpad lab: error: folder {report.parent} does not exist; create it first")
+    data = load_dataset()
+    store = RunStore(data_home())
+    print(
+        f"The lab: {len(sweeps)} exercise(s), {len(jobs)} training(s), {args.jobs} at a time, "
+        f"on {data.source}",
+        flush=True,
+    )
+    outcome = run_lab(
+        store, data, jobs, args.jobs, on_event=lambda line: print("  " + line, flush=True)
+    )
+    outcome.overrides = ", ".join(
+        f"{name} {value}"
+        for name, value in (("train limit", args.train_limit), ("epochs", args.epochs))
+        if value is not None
+    )
+    text = report_markdown(outcome, sweeps)
+    if report is not None:
+        report.write_text(text)
+        print(f"Report written to {report}")
+    else:
+        for table in lab_tables(outcome.jobs, sweeps).values():
+            print("\n" + table.to_markdown())
+    print(f"The whole lab took {outcome.seconds / 60:.1f} minutes.")
+    return 0 if all(j.record and j.record.status == "done" for j in outcome.jobs) else 1
+
+
+def cmd_build_weights(args: argparse.Namespace) -> int:
     from digitpad.core.weights import SHIPPED, build_shipped, export_litert
 
     names = [n.strip() for n in args.only.split(",") if n.strip()]

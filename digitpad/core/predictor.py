@@ -70,6 +70,18 @@ class ModelSource:
         )
 
 
+def run_source(record) -> ModelSource:
+    """The network a stored run saved (a ``RunRecord`` with a result), as a source."""
+    if record.result is None or not record.result.weights_path:
+        raise WeightsError(f"run {record.id} has no saved network ({record.status})")
+    return ModelSource(
+        f"run {record.id}",
+        record.spec,
+        Path(record.result.weights_path),
+        record.result.test_accuracy,
+    )
+
+
 class Predictor:
     """A network ready to read 28x28 images, on the fastest engine that can load it.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from digitpad.core.runs import RunRecord
@@ -193,19 +193,56 @@ PRESETS: dict[str, Sweep] = {
 }
 
 
+def sweep_for_id(sweep_id: str, records: list[RunRecord]) -> Sweep | None:
+    """The sweep a stored sweep id came from (``ex1-…`` or ``custom-neurons-…``), with the
+    values its runs actually took; None for ids that are not one sweep (``lab-…``)."""
+    prefix = sweep_id.split("-")[0]
+    if prefix in PRESETS:
+        sweep = PRESETS[prefix]
+    elif prefix == "custom" and sweep_id.count("-") >= 2:
+        param = sweep_id.split("-")[1]
+        if param not in SWEEPABLE or not records:
+            return None
+        sweep = Sweep(f"custom-{param}", f"Custom sweep: {param}", records[0].spec, param, ())
+    else:
+        return None
+    if sweep.param is None:
+        return sweep
+    ran = {getattr(r.spec, sweep.param) for r in records}
+    if not ran or ran <= set(sweep.values):
+        return sweep
+    values = tuple(sorted(ran))
+    return replace(sweep, values=values, reference={})  # other values: no report to compare
+
+
+def estimated_cost(spec: RunSpec) -> float:
+    """Rough relative training time of ``spec``, for ETAs and for scheduling the longest first."""
+    per_epoch = {"mlp": 1.0, "cnn": 12.0, "cnn_deep": 24.0, "cnn_best": 100.0}[spec.model]
+    if spec.model == "mlp":
+        per_epoch *= (1 + spec.neurons / 64) * (1 + 60 / spec.batch_size)
+    elif spec.model == "cnn":
+        per_epoch *= 1 + spec.kernel_size**2 / 40 + spec.neurons / 1024
+    return per_epoch * spec.epochs * spec.train_size / 60000
+
+
 @dataclass
 class LabTable:
-    """A sweep's results in the lab's layout: one column per value, rows of figures."""
+    """A sweep's results in the lab's layout: one column per value, rows of figures.
+
+    ``values`` keeps the numbers behind the rows (the mean per column, None when empty),
+    keyed ``"accuracy"`` or ``"mse"``, and ``"time"``, for plots and comparisons.
+    """
 
     title: str
     columns: list[str]
     rows: list[tuple[str, list[str]]]
+    values: dict[str, list[float | None]] = field(default_factory=dict)
 
-    def to_markdown(self) -> str:
+    def to_markdown(self, heading: bool = True) -> str:
         head = "| | " + " | ".join(self.columns) + " |"
         rule = "|---|" + "---|" * len(self.columns)
         body = ["| " + name + " | " + " | ".join(cells) + " |" for name, cells in self.rows]
-        return "\n".join([f"**{self.title}**", "", head, rule, *body])
+        return "\n".join([*([f"**{self.title}**", ""] if heading else []), head, rule, *body])
 
     def to_rows(self) -> list[list[str]]:
         """Header then rows, for CSV."""
@@ -215,13 +252,18 @@ class LabTable:
 def lab_table(sweep: Sweep, records: list[RunRecord]) -> LabTable:
     """Build the lab-style table of ``sweep`` from its stored runs (finished ones only)."""
     done = [r for r in records if r.result is not None and r.status == "done"]
-    measure = sweep.measure
-    columns, figures, times = [], [], []
+    figures, times = [], []
     for value in sweep.values:
         runs = [r for r in done if sweep.param is None or getattr(r.spec, sweep.param) == value]
-        columns.append(_column_name(sweep.param, value))
-        figures.append([_figure(r, measure) for r in runs])
+        figures.append([_figure(r, sweep.measure) for r in runs])
         times.append([r.result.convergence_time for r in runs])
+    return format_table(sweep, figures, times)
+
+
+def format_table(sweep: Sweep, figures: list[list[float]], times: list[list[float]]) -> LabTable:
+    """The lab's layout from each column's figures (accuracy or MSE) and times; with
+    several runs per column, mean ± standard deviation."""
+    measure = sweep.measure
     digits = 4
     label = "MSE" if measure == "mse" else "System accuracy"
     rows = [
@@ -236,7 +278,12 @@ def lab_table(sweep: Sweep, records: list[RunRecord]) -> LabTable:
             )
         )
         rows.append(("Report: time (s)", [f"{v:g}" for v in sweep.reference.get("time", ())]))
-    return LabTable(sweep.title, columns, rows)
+    columns = [_column_name(sweep.param, v) for v in sweep.values]
+    values = {
+        measure: [statistics.mean(v) if v else None for v in figures],
+        "time": [statistics.mean(v) if v else None for v in times],
+    }
+    return LabTable(sweep.title, columns, rows, values)
 
 
 def _figure(record: RunRecord, measure: str) -> float:
@@ -257,3 +304,44 @@ def _mean_std(values: list[float], digits: int) -> str:
     if len(values) == 1:
         return f"{values[0]:.{digits}f}"
     return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
+
+
+@dataclass(frozen=True)
+class MetricPair:
+    """Exercise 3's evidence for one batch size: the same run with each metric."""
+
+    batch_size: int
+    seed: int | None
+    loss_accuracy: list[float]  # per-epoch training loss, metric "accuracy"
+    loss_mse: list[float]  # per-epoch training loss, metric "mse"
+    final_mse: float  # test MSE of the mse run
+
+    @property
+    def largest_gap(self) -> float:
+        """Largest difference between the two loss curves (0 when training is identical)."""
+        pairs = list(zip(self.loss_accuracy, self.loss_mse, strict=False))
+        return max((abs(a - b) for a, b in pairs), default=float("nan"))
+
+
+def metric_pairs(accuracy_runs: list[RunRecord], mse_runs: list[RunRecord]) -> list[MetricPair]:
+    """Match runs that differ only by their metric (same batch size, seed and all else)."""
+    by_spec = {
+        r.spec.with_changes(metric="mse"): r
+        for r in accuracy_runs
+        if r.result is not None and r.spec.metric == "accuracy"
+    }
+    pairs = []
+    for run in sorted(mse_runs, key=lambda r: r.spec.batch_size):
+        twin = by_spec.get(run.spec)
+        if run.result is None or twin is None:
+            continue
+        pairs.append(
+            MetricPair(
+                run.spec.batch_size,
+                run.spec.seed,
+                twin.result.history.get("loss", []),
+                run.result.history.get("loss", []),
+                run.result.test_mse,
+            )
+        )
+    return pairs

@@ -434,6 +434,8 @@ def _make_bridge_class(base):
             logs = {k: float(v) for k, v in (logs or {}).items()}
             for key, value in logs.items():
                 self.history.setdefault(key, []).append(value)
+            # Fit time up to here (validation included): a shorter run's convergence time.
+            self.history.setdefault("epoch_time", []).append(time.perf_counter() - self.started)
             self.epochs_done = epoch + 1
             self.on_progress(
                 Progress(
