@@ -18,6 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from digitpad.core.data import SOURCES, MnistUnavailable, load_dataset
 from digitpad.core.paths import data_home
+from digitpad.core.runs import RunStoreError
 from digitpad.core.specs import KIND_DEFAULTS, METRICS, MODEL_KINDS, OPTIMIZERS, RunSpec
 
 TABS = ("draw", "train", "results")
@@ -159,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }[args.command]
     try:
         return handler(args)
-    except MnistUnavailable as exc:
+    except (MnistUnavailable, RunStoreError) as exc:
         print(f"digitpad: {exc}", file=sys.stderr)
         return 1
 

@@ -63,3 +63,24 @@ def fake_result(spec: RunSpec, accuracy: float) -> RunResult:
         history={"loss": [0.5, 0.3], "val_loss": [0.4, 0.35]},
         batch_losses=[0.9, 0.6, 0.4],
     )
+
+
+@pytest.fixture
+def window(qtbot, mnist):
+    """The main window, shown, training on the session's MNIST (not decoded again)."""
+    from digitpad.ui import MainWindow
+    from digitpad.ui.training_worker import _data_cache
+
+    _data_cache[:] = [mnist]
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+
+
+def child(win, cls, name):
+    """The widget of class ``cls`` named ``name`` inside ``win`` (failing clearly if absent)."""
+    widget = win.findChild(cls, name)
+    assert widget is not None, name
+    return widget

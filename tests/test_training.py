@@ -21,8 +21,11 @@ def test_quick_mlp_run_learns_and_reports(mnist, tmp_path):
     assert result.params == 784 * 32 + 32 + 32 * 10 + 10
     assert result.train_size == 3000 and result.seed == 1
     assert result.convergence_time > 0
-    assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "epoch_time"}
     assert len(result.history["val_loss"]) == 2
+    # Fit time at the end of each epoch: rising, the last one within the convergence time.
+    first, last = result.history["epoch_time"]
+    assert 0 < first < last <= result.convergence_time
     # The last epoch's validation figures are the test-set figures (same data, same weights).
     assert result.history["val_accuracy"][-1] == pytest.approx(result.test_accuracy, abs=1e-4)
     assert result.history["val_loss"][-1] == pytest.approx(result.test_loss, rel=1e-3)
@@ -39,9 +42,26 @@ def test_quick_mlp_run_learns_and_reports(mnist, tmp_path):
     assert (tmp_path / "run" / "model.weights.h5").exists()
 
 
+def test_mlp_runs_many_steps_a_call_and_still_reports_every_chunk(mnist):
+    from digitpad.core.models import steps_per_execution
+
+    spec = RunSpec(neurons=16, epochs=1, batch_size=32, train_limit=8000, seed=2)
+    steps = 8000 // 32
+    chunk = steps_per_execution(spec, steps)
+    assert chunk > 1 and steps // chunk >= 20  # at least 20 loss points an epoch
+    events = []
+    result = train(spec, mnist, on_progress=events.append)
+    batches = [e for e in events if e.kind == "batch"]
+    assert len(batches) == -(-steps // chunk)
+    # Each point is the mean loss of its chunk: weighted by chunk size, they give the epoch's.
+    sizes = np.diff([0] + [min((e.batch + 1) * 32, 8000) for e in batches])
+    weighted = np.average([e.loss for e in batches], weights=sizes)
+    assert weighted == pytest.approx(result.history["loss"][0], rel=1e-3)
+
+
 def test_mse_metric_is_tracked_and_measured(mnist):
     result = train(RunSpec(metric="mse", seed=2, **QUICK), mnist)
-    assert set(result.history) == {"loss", "mse", "val_loss", "val_mse"}
+    assert set(result.history) == {"loss", "mse", "val_loss", "val_mse", "epoch_time"}
     assert result.history["val_mse"][-1] == pytest.approx(result.test_mse, rel=1e-3)
 
 

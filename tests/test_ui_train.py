@@ -7,11 +7,10 @@ import gc
 import itertools
 import time
 
-import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QMessageBox, QPushButton, QSpinBox, QTableView
 
-from conftest import fake_result
+from conftest import child, fake_result
 from digitpad.core.runs import RunStore
 from digitpad.core.specs import RunSpec
 from digitpad.ui import MainWindow
@@ -41,22 +40,6 @@ OBJECT_NAMES = [
     "exportButton",
     "mainTabs",
 ]
-
-
-@pytest.fixture
-def window(qtbot, mnist):
-    _data_cache[:] = [mnist]  # the session's MNIST, so tests do not decode it again
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-
-
-def child(win, cls, name):
-    widget = win.findChild(cls, name)
-    assert widget is not None, name
-    return widget
 
 
 def fill_form(win, epochs: int, train_limit: int, neurons: int = 8, batch: int = 200):

@@ -35,7 +35,14 @@ import numpy as np
 from digitpad.core.data import MnistData, load_dataset
 from digitpad.core.runs import RunRecord, RunStore
 from digitpad.core.specs import RunSpec
-from digitpad.core.sweeps import PRESETS, LabTable, Sweep, estimated_cost, format_table
+from digitpad.core.sweeps import (
+    PRESETS,
+    LabTable,
+    Sweep,
+    estimated_cost,
+    format_table,
+    metric_pairs,
+)
 
 # Exercise 5 reads exercise 4's weights.
 EX4, EX5 = "ex4", "ex5"
@@ -286,6 +293,8 @@ def report_markdown(outcome: LabOutcome, sweeps: list[Sweep] | None = None) -> s
         if sweep.note:
             lines += [sweep.note, ""]
         lines += [table.to_markdown(heading=False), ""]
+        if sweep.measure == "mse":
+            lines += _metric_evidence(outcome)
         gap = difference_row(sweep, table)
         if gap is not None:
             lines += [f"Difference to the report ({gap[0]}): " + ", ".join(gap[1]), ""]
@@ -376,6 +385,25 @@ def trend_holds(values: list[float], direction: int) -> bool:
 
 def _short(value: float, figure: str) -> str:
     return f"{value:.1f}" if figure == "time" else f"{value:.4f}"
+
+
+def _metric_evidence(outcome: LabOutcome) -> list[str]:
+    """Exercise 3's answer, measured: its runs against exercise 2's twins (metric apart)."""
+    records = [j.record for j in outcome.jobs if j.record is not None]
+    pairs = metric_pairs(
+        [r for r in records if r.spec.metric == "accuracy"],
+        [r for r in records if r.spec.metric == "mse"],
+    )
+    if not pairs:
+        return []
+    gap = max(p.largest_gap for p in pairs)
+    return [
+        f"Does the metric change training? Exercise 3's runs and exercise 2's differ only by "
+        f"the metric (same seeds); the largest gap between their per-epoch training losses, "
+        f"over {len(pairs)} batch sizes, is {gap:.2g}: no, the loss drives training and the "
+        "metric is only reported.",
+        "",
+    ]
 
 
 def _ex4_section(outcome: LabOutcome) -> list[str]:

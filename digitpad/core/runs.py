@@ -47,6 +47,30 @@ class RunStoreError(RuntimeError):
     """The run database cannot be used; the message says why and what to do."""
 
 
+PENDING_RESULT = "pending-result.json"
+
+
+def unusable_message(path: Path, exc: Exception) -> str:
+    """Why the database cannot be used right now, and the fix."""
+    text = str(exc)
+    if "locked" in text:
+        return (
+            f"The run database {path} is locked by another program (a DigitPad or a backup "
+            "tool holding it). Close that program, or wait, and try again."
+        )
+    if "readonly" in text or "read-only" in text:
+        return (
+            f"The run database {path} is read-only. Make it and its folder writable, or "
+            "set DIGITPAD_HOME to a folder you can write to."
+        )
+    if "disk is full" in text or "disk I/O" in text:
+        return (
+            f"The run database {path} cannot be written: the disk is full or failing "
+            f"({text}). Free some space and try again."
+        )
+    return f"The run database {path} cannot be used ({text})."
+
+
 @dataclass
 class RunRecord:
     """One row of the store: the spec, and the result once the run has ended."""
@@ -78,19 +102,32 @@ class RunStore:
     from several processes (two windows, the CLI) at once.
 
     ``recovery_message`` is set when an unreadable database had to be moved aside.
+    A database that is locked or cannot be written raises ``RunStoreError`` instead (its
+    runs are fine, only unreachable now), with what to do in the message. ``timeout`` is how
+    long each statement waits for another process' lock.
     """
 
-    def __init__(self, folder: str | os.PathLike):
+    def __init__(self, folder: str | os.PathLike, timeout: float = 10.0):
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / DB_NAME
+        self.timeout = timeout
         self.recovery_message: str | None = None
         try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunStoreError(
+                f"cannot create the data folder {self.folder} ({exc.strerror or exc}); "
+                "set DIGITPAD_HOME to a folder you can write to"
+            ) from exc
+        try:
             self._initialise()
-        except sqlite3.DatabaseError as exc:
+        except RunStoreError:
+            raise
+        except sqlite3.DatabaseError as exc:  # not a database, or damaged: start afresh
             self._move_aside(exc)
             self._initialise()
         self.interrupted = self._mark_interrupted()
+        self.recovered = self._recover_pending_results()
 
     # --- set-up -------------------------------------------------------------------------------
 
@@ -101,6 +138,9 @@ class RunStore:
             if check != "ok":
                 raise sqlite3.DatabaseError(f"integrity check failed: {check}")
             db.executescript(_SCHEMA)
+            # A write now, so a locked or read-only database shows up at start, not when the
+            # first run ends.
+            db.execute("PRAGMA user_version = 1")
 
     def _move_aside(self, exc: Exception) -> None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -118,15 +158,43 @@ class RunStore:
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         try:
-            db = sqlite3.connect(self.path, timeout=10)
+            db = sqlite3.connect(self.path, timeout=self.timeout)
         except sqlite3.OperationalError as exc:
-            raise RunStoreError(f"cannot open {self.path}: {exc}") from exc
+            raise RunStoreError(unusable_message(self.path, exc)) from exc
         try:
             db.row_factory = sqlite3.Row
             with db:  # commits, or rolls back on error
                 yield db
+        except sqlite3.OperationalError as exc:  # locked, read-only, disk full
+            raise RunStoreError(unusable_message(self.path, exc)) from exc
         finally:
             db.close()
+
+    def _recover_pending_results(self) -> int:
+        """Finish runs whose result was kept beside their model because the database could
+        not be written when they ended (see ``keep_pending_result``)."""
+        recovered = 0
+        for pending in sorted(self.folder.glob(f"runs/run-*/{PENDING_RESULT}")):
+            try:
+                run_id = int(pending.parent.name.split("-")[1])
+                result = RunResult.from_dict(json.loads(pending.read_text()))
+            except (ValueError, KeyError, TypeError, OSError):
+                continue  # unreadable: left in place for a person to look at
+            record = self.get(run_id)
+            if record is not None and record.status in ("running", "interrupted"):
+                self.finish_run(run_id, result)
+                recovered += 1
+            pending.unlink(missing_ok=True)
+        return recovered
+
+    def keep_pending_result(self, run_id: int, result: RunResult) -> Path:
+        """Write a finished run's result beside its model, for when the database cannot be
+        written; the next ``RunStore`` on this folder puts it in the database."""
+        folder = self.model_dir(run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / PENDING_RESULT
+        path.write_text(json.dumps(result.to_dict()))
+        return path
 
     def _mark_interrupted(self) -> int:
         """Runs left ``running`` by a process that no longer exists become ``interrupted``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import secrets
 import time
@@ -312,13 +313,19 @@ def evaluate_probabilities(probs: np.ndarray, labels: np.ndarray) -> tuple[float
 
 def save_model_files(model, folder: Path, result: RunResult) -> None:
     """Save the whole model (``.keras``) and its weights (``.weights.h5``, lab exercise 4)."""
+    model_path, weights_path = folder / "model.keras", folder / "model.weights.h5"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        model_path, weights_path = folder / "model.keras", folder / "model.weights.h5"
         model.save(model_path)
         model.save_weights(weights_path)
     except Exception as exc:  # disk full, read-only folder...: the run's figures still count
-        result.notes.append(f"could not save the model to {folder}: {exc}")
+        for partial in (model_path, weights_path):
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+        result.notes.append(
+            f"could not save the model to {folder}: {exc}; the run's figures are kept, "
+            "but it cannot be used on the canvas"
+        )
         return
     result.model_path, result.weights_path = str(model_path), str(weights_path)
 
@@ -386,6 +393,7 @@ def _make_bridge_class(base):
             self.history: dict[str, list[float]] = {}
             self.batch_losses: list[float] = []
             self._previous_total = 0.0
+            self._previous_seen = 0
 
         def _check_stop(self) -> None:
             if not self.stopped and self.should_stop():
@@ -401,14 +409,17 @@ def _make_bridge_class(base):
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
             self._previous_total = 0.0
+            self._previous_seen = 0
 
         def on_train_batch_end(self, batch, logs=None):
-            # Keras reports the epoch's running mean; recover this one batch's loss from it.
+            # Keras reports the epoch's running mean, once per compiled call (one batch, or
+            # several with steps_per_execution): recover the mean loss of just those batches.
             seen = min((batch + 1) * self.spec.batch_size, self.n_train)
-            size = seen - batch * self.spec.batch_size
+            size = seen - self._previous_seen
             total = float(logs["loss"]) * seen
-            batch_loss = (total - self._previous_total) / size
+            batch_loss = (total - self._previous_total) / max(size, 1)
             self._previous_total = total
+            self._previous_seen = seen
             self.batch_losses.append(batch_loss)
             self.on_progress(
                 Progress(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QImage, QKeySequence, QPixmap, QShortcut
@@ -19,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.core.predictor import ModelSource, Predictor, WeightsError
+from digitpad.core.predictor import ModelSource, Predictor, WeightsError, run_source
 from digitpad.core.preprocess import to_mnist
 from digitpad.core.runs import RunRecord
 from digitpad.core.weights import FALLBACK_ORDER, SHIPPED
@@ -327,13 +325,3 @@ class DrawTab(QWidget):
             self.canvas.load_image_file(mime.urls()[0].toLocalFile())
         else:
             self.message.emit("The clipboard holds no image to read.")
-
-
-def run_source(record: RunRecord) -> ModelSource:
-    """The network a stored run saved, as a predictor source."""
-    return ModelSource(
-        f"run {record.id}",
-        record.spec,
-        Path(record.result.weights_path),
-        record.result.test_accuracy,
-    )

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import tempfile
 import time
+from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, QTimer
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget
 
 from digitpad.core.paths import PACKAGE_DIR, data_home
-from digitpad.core.runs import RunRecord, RunStore
+from digitpad.core.runs import RunRecord, RunStore, RunStoreError
+from digitpad.ui.background import wait_for_background
 from digitpad.ui.draw_tab import DrawTab
 from digitpad.ui.model_loader import ModelLoader
 from digitpad.ui.results_tab import ResultsTab
@@ -21,6 +25,22 @@ ICON_PATH = PACKAGE_DIR / "ui" / "icon.png"
 TAB_NAMES = ("draw", "train", "results")
 STATUS_MS = 12_000
 MODEL_LOAD_DELAY_MS = 50
+STORE_OPEN_TIMEOUT_S = 2.0  # a database locked longer than this at start-up is set aside
+
+
+def open_store(home: Path) -> RunStore:
+    """The data folder's run store; if it is locked or read-only, a store in a temporary
+    folder for this session, with a message saying so (drawing and training still work)."""
+    try:
+        return RunStore(home, timeout=STORE_OPEN_TIMEOUT_S)
+    except RunStoreError as exc:
+        fallback = Path(tempfile.mkdtemp(prefix="digitpad-session-"))
+        store = RunStore(fallback)
+        store.recovery_message = (
+            f"{exc} Until then, this session's runs are kept in {fallback} and will not "
+            "be listed next time."
+        )
+        return store
 
 
 class MainWindow(QMainWindow):
@@ -36,7 +56,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(QIcon(str(ICON_PATH)))
         home = data_home()
         self.settings = QSettings(str(home / "settings.ini"), QSettings.Format.IniFormat)
-        self.store = RunStore(home)
+        self.store = open_store(home)
         self.loader = ModelLoader(self)
 
         self.draw_tab = DrawTab(self.loader)
@@ -52,12 +72,19 @@ class MainWindow(QMainWindow):
             tab.message.connect(self.show_message)
         self.train_tab.runFinished.connect(self._on_run_finished)
         self.results_tab.useOnCanvas.connect(self.use_on_canvas)
+        self.results_tab.imageToCanvas.connect(self.image_on_canvas)
+        self.train_tab.sweepEnded.connect(self.results_tab.show_sweep)
         for i, key in enumerate(("Ctrl+1", "Ctrl+2", "Ctrl+3")):
             QShortcut(QKeySequence(key), self, lambda i=i: self.tabs.setCurrentIndex(i))
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
 
         self._restore_settings()
         self._models_requested = False
+        if self.store.recovered:
+            self.show_message(
+                f"{self.store.recovered} finished run(s) that could not be written to the "
+                "database last time were added to Results."
+            )
         if self.store.recovery_message:
             self.show_message(self.store.recovery_message)
         elif self.store.interrupted:
@@ -89,6 +116,11 @@ class MainWindow(QMainWindow):
 
     def use_on_canvas(self, record: RunRecord) -> None:
         self.draw_tab.use_run(record)
+        self.select_tab("draw")
+
+    def image_on_canvas(self, image: np.ndarray) -> None:
+        """Put a (28, 28) uint8 MNIST image on the canvas (white digit on black)."""
+        self.draw_tab.canvas.set_image_ink(np.asarray(image, np.float32) / 255.0)
         self.select_tab("draw")
 
     def wait_until_ready(self, timeout_s: float) -> bool:
@@ -141,5 +173,6 @@ class MainWindow(QMainWindow):
             self.show_message("Stopping the run before closing…")
         self.train_tab.shutdown()
         self.loader.shutdown()
+        wait_for_background()  # a test-set evaluation or exercise 5 reading in flight
         self.save_settings()
         event.accept()

@@ -1,9 +1,12 @@
-"""Results tab: every stored run, sortable and filterable, with curves and specs."""
+"""Results tab: every stored run, sortable and filterable, with curves and specs; a
+sweep's lab table; what a run gets wrong; its weights saved elsewhere or read back
+(exercise 5)."""
 
 from __future__ import annotations
 
 import csv
 import json
+import shutil
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
@@ -19,14 +22,19 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from digitpad.core.runs import RunRecord, RunStore
 from digitpad.core.specs import MODEL_KINDS
+from digitpad.core.sweeps import sweep_for_id
 from digitpad.ui.curves import make_plot
+from digitpad.ui.first_five_dialog import FirstFiveDialog
 from digitpad.ui.results_model import COLUMNS, RECORD_ROLE, RunFilterProxy, RunTableModel
+from digitpad.ui.run_inspector import RunInspector
+from digitpad.ui.sweep_view import SweepView
 
 OVERLAY_COLOURS = [
     (31, 119, 180),
@@ -41,9 +49,11 @@ OVERLAY_COLOURS = [
 
 
 class ResultsTab(QWidget):
-    """Signals: ``useOnCanvas(RunRecord)``; ``message(str)``."""
+    """Signals: ``useOnCanvas(RunRecord)``; ``imageToCanvas(image)`` with a (28, 28) uint8
+    test image; ``message(str)``."""
 
     useOnCanvas = Signal(object)
+    imageToCanvas = Signal(object)
     message = Signal(str)
 
     def __init__(self, store: RunStore, parent: QWidget | None = None):
@@ -97,6 +107,19 @@ class ResultsTab(QWidget):
             toolTip="Draw against this run's network",
         )
         self.use_button.clicked.connect(self._use_on_canvas)
+        self.save_weights_button = QPushButton(
+            "Save weights as…",
+            objectName="saveWeightsButton",
+            toolTip="Write a copy of the selected run's weights (.weights.h5) where you choose",
+        )
+        self.save_weights_button.clicked.connect(lambda: self.save_weights_as())
+        self.first_five_button = QPushButton(
+            "First five…",
+            objectName="firstFiveButton",
+            toolTip="Exercise 5: load weights into a fresh network and read the first five "
+            "test images (the selected run's, else the shipped exercise 4 weights)",
+        )
+        self.first_five_button.clicked.connect(self.open_first_five)
 
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Model"))
@@ -104,7 +127,14 @@ class ResultsTab(QWidget):
         bar.addWidget(QLabel("Sweep"))
         bar.addWidget(self.sweep_filter)
         bar.addStretch(1)
-        for button in (refresh, self.use_button, self.delete_button, self.export_button):
+        for button in (
+            refresh,
+            self.use_button,
+            self.save_weights_button,
+            self.first_five_button,
+            self.delete_button,
+            self.export_button,
+        ):
             bar.addWidget(button)
 
         self.overlay = make_plot("resultsLossPlot", "loss")
@@ -113,13 +143,23 @@ class ResultsTab(QWidget):
             "Select a run to see its full spec and figures; "
             "select several to overlay their loss curves."
         )
-        lower = QSplitter(Qt.Orientation.Horizontal)
-        lower.addWidget(self.overlay)
-        lower.addWidget(self.spec_view)
-        lower.setSizes([600, 300])
+        run_view = QSplitter(Qt.Orientation.Horizontal)
+        run_view.addWidget(self.overlay)
+        run_view.addWidget(self.spec_view)
+        run_view.setSizes([600, 300])
+        self.sweep_view = SweepView()
+        self.sweep_view.message.connect(self.message)
+        self.inspector = RunInspector()
+        self.inspector.message.connect(self.message)
+        self.inspector.mistakeChosen.connect(self.imageToCanvas)
+        self.details = QTabWidget(objectName="resultsDetails")
+        self.details.addTab(run_view, "Runs")
+        self.details.addTab(self.sweep_view, "Sweep table")
+        self.details.addTab(self.inspector, "Mistakes")
+        self.details.currentChanged.connect(self._on_details_tab)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
-        split.addWidget(lower)
+        split.addWidget(self.details)
         split.setSizes([400, 260])
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
@@ -170,7 +210,37 @@ class ResultsTab(QWidget):
         self.sweep_filter.blockSignals(False)
 
     def _apply_filters(self) -> None:
-        self.proxy.set_filters(self.kind_filter.currentData(), self.sweep_filter.currentData())
+        sweep_id = self.sweep_filter.currentData()
+        self.proxy.set_filters(self.kind_filter.currentData(), sweep_id)
+        self._show_sweep_table(sweep_id)
+
+    def show_sweep(self, sweep_id: str) -> None:
+        """Filter on a sweep's runs and show its lab table."""
+        self._refresh_sweeps(self.model.records())
+        index = self.sweep_filter.findData(sweep_id)
+        if index >= 0:
+            self.sweep_filter.setCurrentIndex(index)
+            self.details.setCurrentWidget(self.sweep_view)
+
+    def _show_sweep_table(self, sweep_id: str | None) -> None:
+        if not sweep_id:
+            self.sweep_view.show_sweep(None, [])
+            return
+        ids = [r.id for r in self.model.records() if r.sweep_id == sweep_id]
+        records = self.store.get_many(ids)  # with their curves
+        sweep = sweep_for_id(sweep_id, records)
+        if sweep is None:
+            self.sweep_view.show_sweep(None, [])
+            self.sweep_view.title.setText(
+                f"{sweep_id} holds runs of several exercises (digitpad lab): its tables are "
+                "in the report that command wrote."
+            )
+            return
+        twins = None
+        if sweep.measure == "mse":  # exercise 3: compare with exercise 2's runs
+            ex2 = [r.id for r in self.model.records() if (r.sweep_id or "").startswith("ex2-")]
+            twins = self.store.get_many(ex2)
+        self.sweep_view.show_sweep(sweep, records, twins)
 
     def selected_records(self) -> list[RunRecord]:
         rows = self.table.selectionModel().selectedRows()
@@ -178,10 +248,26 @@ class ResultsTab(QWidget):
 
     # --- selection: curves and spec --------------------------------------------------------
 
+    def _on_details_tab(self, *_args) -> None:
+        if self.details.currentWidget() is self.inspector:
+            self._inspect_selection()
+
+    def _inspect_selection(self) -> None:
+        selected = self.selected_records()
+        record = selected[0] if len(selected) == 1 else None
+        shown = self.inspector.record
+        if record is not None and shown is not None and record.id == shown.id:
+            return  # already shown (or on its way)
+        self.inspector.inspect(record)
+
     def _on_selection(self, *_args) -> None:
         selected = self.selected_records()
         self.overlay.clear()
-        self.use_button.setEnabled(len(selected) == 1 and selected[0].has_model)
+        one_model = len(selected) == 1 and selected[0].has_model
+        self.use_button.setEnabled(one_model)
+        self.save_weights_button.setEnabled(one_model)
+        if self.details.currentWidget() is self.inspector:
+            self._inspect_selection()
         self.delete_button.setEnabled(bool(selected))
         if not selected:
             self.spec_view.setPlainText("")
@@ -215,6 +301,49 @@ class ResultsTab(QWidget):
             self.useOnCanvas.emit(selected[0])
 
     # --- actions ---------------------------------------------------------------------------
+
+    def save_weights_as(self, path: str | None = None) -> str | None:
+        """Copy the selected run's ``.weights.h5`` (asks where when ``path`` is None)."""
+        selected = self.selected_records()
+        if len(selected) != 1 or not selected[0].has_model:
+            self.message.emit("Select one finished run with a saved network first.")
+            return None
+        record = selected[0]
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(
+                self,
+                "Save weights as",
+                f"run-{record.id}.weights.h5",
+                "Keras weights (*.weights.h5)",
+            )
+            if not path:
+                return None
+        if not path.endswith(".weights.h5"):
+            path += ".weights.h5"  # Keras 3 only loads weights files named so
+        try:
+            shutil.copyfile(record.result.weights_path, path)
+        except OSError as exc:
+            self.message.emit(f"Could not save the weights to {path}: {exc.strerror or exc}")
+            return None
+        self.message.emit(f"Run {record.id}'s weights saved to {path}")
+        return path
+
+    def open_first_five(self) -> FirstFiveDialog:
+        """Exercise 5 on the selected run's weights, or the shipped exercise 4 weights."""
+        selected = self.selected_records()
+        if len(selected) == 1 and selected[0].has_model:
+            record = selected[0]
+            dialog = FirstFiveDialog(
+                self,
+                record.result.weights_path,
+                record.spec,
+                f"run {record.id}: {record.spec.describe()}",
+            )
+        else:
+            dialog = FirstFiveDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def delete_selected(self) -> None:
         selected = self.selected_records()

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from digitpad.core.backend import import_keras
 from digitpad.core.data import MnistData, MnistUnavailable, load_dataset
 from digitpad.core.runner import run_and_record
-from digitpad.core.runs import RunStore
+from digitpad.core.runs import RunStore, RunStoreError
 from digitpad.core.specs import RunSpec
 from digitpad.core.training import Progress, release_memory
 
@@ -94,15 +94,19 @@ class TrainingWorker(QObject):
                 break
             self._skip_current.clear()
             self.runStarted.emit(index, len(self.specs))
-            record = run_and_record(
-                spec,
-                data,
-                self.store,
-                self._on_progress,
-                self._should_stop,
-                self.sweep_id,
-                release=False,
-            )
+            try:
+                record = run_and_record(
+                    spec,
+                    data,
+                    self.store,
+                    self._on_progress,
+                    self._should_stop,
+                    self.sweep_id,
+                    release=False,
+                )
+            except RunStoreError as exc:  # the run could not even be recorded as started
+                self.failed.emit(f"Training not started: {exc}")
+                break
             self._flush()
             self.runFinished.emit(record)
             release_memory()  # after the report, so a Stop shows at once
