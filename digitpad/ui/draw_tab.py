@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QFont, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -318,10 +320,18 @@ class DrawTab(QWidget):
             self.canvas.load_image_file(path)
 
     def paste_image(self) -> None:
-        mime = QApplication.clipboard().mimeData()
-        if mime.hasImage():
-            self.canvas.load_qimage(QImage(mime.imageData()))
-        elif mime.hasUrls():
-            self.canvas.load_image_file(mime.urls()[0].toLocalFile())
+        """Read a picture (or a picture file's path) from the clipboard.
+
+        Not through ``clipboard().mimeData()``: with an empty clipboard it can return None
+        (the offscreen platform does), and Ctrl+V then raised AttributeError.
+        """
+        clipboard = QApplication.clipboard()
+        image = clipboard.image()
+        text = clipboard.text().strip()
+        path = QUrl(text).toLocalFile() if text.startswith("file:") else text
+        if not image.isNull():
+            self.canvas.load_qimage(image)
+        elif path and "\n" not in path and Path(path).is_file():
+            self.canvas.load_image_file(path)
         else:
             self.message.emit("The clipboard holds no image to read.")

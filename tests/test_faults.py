@@ -1,0 +1,207 @@
+"""Faults a student's computer throws at DigitPad: killed mid-sweep, a locked or read-only
+database, a full disk, two windows on one data folder. No finished run may be lost."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import fake_result
+from digitpad.core.runner import run_and_record
+from digitpad.core.runs import PENDING_RESULT, RunStore, RunStoreError
+from digitpad.core.specs import RunSpec
+from digitpad.ui import MainWindow
+
+
+def wait_for(condition, timeout: float, proc: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc.poll() is None, f"the process ended before {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def test_killed_mid_sweep_keeps_finished_runs_and_marks_the_cut_one(tmp_path):
+    env = {**os.environ, "DIGITPAD_HOME": str(tmp_path)}
+    # A quick first run, then long ones: the kill lands inside the second.
+    argv = [sys.executable, "-m", "digitpad", "sweep", "--param", "epochs"]
+    argv += ["--values", "4,200,300", "--train-limit", "3000"]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = RunStore(tmp_path)
+    try:
+        wait_for(
+            lambda: [r.status for r in store.list_runs()] == ["done", "running"],
+            180,
+            proc,
+            "the first run ended and the second began",
+        )
+        time.sleep(0.5)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    after = RunStore(tmp_path)
+    runs = after.list_runs()
+    assert [(r.spec.epochs, r.status) for r in runs] == [(4, "done"), (200, "interrupted")]
+    assert runs[0].result.test_accuracy > 0.2 and runs[0].has_model  # chance is 0.1
+    assert runs[1].error == "the program ended before this run finished"
+    assert after.integrity() == "ok"
+
+
+LOCKER = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(120)
+"""
+
+
+def hold_lock(path) -> subprocess.Popen:
+    """Another process holding the database's write lock until killed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def release(proc: subprocess.Popen) -> None:
+    proc.kill()
+    proc.wait()
+    proc.stdout.close()
+
+
+def test_locked_database_is_named_and_a_finished_run_survives_it(tmp_path, mnist):
+    store = RunStore(tmp_path, timeout=0.5)
+    earlier = store.start_run(RunSpec())
+    store.finish_run(earlier, fake_result(RunSpec(), 0.91))
+    locker = None
+
+    def lock_mid_run() -> bool:
+        nonlocal locker
+        if locker is None:
+            locker = hold_lock(store.path)
+        return False
+
+    try:
+        spec = RunSpec.for_model("mlp", epochs=1, train_limit=1000, seed=0)
+        record = run_and_record(spec, mnist, store, should_stop=lock_mid_run)
+        assert record.status == "done"  # the figures are there for the window to show
+        note = " ".join(record.result.notes)
+        assert "is locked by another program" in note and PENDING_RESULT in note
+        with pytest.raises(RunStoreError, match="locked by another program"):
+            RunStore(tmp_path, timeout=0.5)
+    finally:
+        release(locker)
+    reopened = RunStore(tmp_path)
+    assert reopened.recovered == 1
+    runs = {r.id: r for r in reopened.list_runs()}
+    assert runs[earlier].result.test_accuracy == 0.91
+    assert runs[record.id].status == "done"
+    assert runs[record.id].result.test_accuracy == record.result.test_accuracy
+    assert not list(tmp_path.glob(f"runs/*/{PENDING_RESULT}"))
+    assert reopened.integrity() == "ok"
+
+
+def read_only_connections(monkeypatch, folder) -> None:
+    """sqlite sees the database in ``folder`` as read-only (the tests run as root, for whom
+    chmod is no bar); databases elsewhere stay writable."""
+    real_connect = sqlite3.connect
+
+    def connect(path, *args, **kwargs):
+        if not str(path).startswith(str(folder)):
+            return real_connect(path, *args, **kwargs)
+        return real_connect(f"file:{path}?mode=ro", *args, uri=True, **kwargs)
+
+    monkeypatch.setattr("digitpad.core.runs.sqlite3.connect", connect)
+
+
+def test_read_only_database_is_named_with_the_fix(tmp_path, monkeypatch):
+    RunStore(tmp_path).start_run(RunSpec())
+    read_only_connections(monkeypatch, tmp_path)
+    with pytest.raises(RunStoreError) as error:
+        RunStore(tmp_path)
+    assert "is read-only" in str(error.value) and "DIGITPAD_HOME" in str(error.value)
+    assert not list(tmp_path.glob("runs.corrupt-*"))  # not mistaken for a damaged file
+
+
+@pytest.mark.parametrize("fault", ["locked", "read-only"])
+def test_window_starts_and_draws_when_the_database_cannot_be_written(
+    fault, qtbot, digitpad_home, monkeypatch
+):
+    RunStore(digitpad_home).start_run(RunSpec())
+    locker = hold_lock(digitpad_home / "runs.db") if fault == "locked" else None
+    if fault == "read-only":
+        read_only_connections(monkeypatch, digitpad_home)
+    try:
+        started = time.monotonic()
+        win = MainWindow()
+        qtbot.addWidget(win)
+        win.show()
+        assert time.monotonic() - started < 5
+        message = win.statusBar().currentMessage()
+        assert ("is locked" if fault == "locked" else "is read-only") in message
+        assert "this session's runs are kept in" in message
+        assert win.store.folder != digitpad_home
+        assert win.wait_until_ready(60)
+        win.select_tab("draw")
+        win.draw_tab.draw_sample(4)
+        qtbot.waitUntil(lambda: win.draw_tab.prediction_label.text() == "4", timeout=5_000)
+        win.close()
+    finally:
+        if locker is not None:
+            release(locker)
+
+
+def test_full_disk_while_saving_a_model_keeps_the_run(tmp_path, mnist, monkeypatch):
+    import keras
+
+    def no_space(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(keras.Model, "save", no_space)
+    store = RunStore(tmp_path)
+    spec = RunSpec.for_model("mlp", epochs=1, train_limit=1000, seed=0)
+    record = run_and_record(spec, mnist, store)
+    assert record.status == "done" and not record.has_model
+    assert "No space left on device" in " ".join(record.result.notes)
+    assert "could not save the model" in " ".join(record.result.notes)
+    stored = RunStore(tmp_path).get(record.id)
+    assert stored.status == "done"
+    assert stored.result.test_accuracy == record.result.test_accuracy
+    assert not list(store.model_dir(record.id).glob("model.*"))  # no half-written file
+
+
+def test_two_windows_on_one_data_folder_lose_no_run(qtbot, mnist, digitpad_home):
+    from digitpad.ui.training_worker import _data_cache
+
+    _data_cache[:] = [mnist]
+    first, second = MainWindow(), MainWindow()
+    for win in (first, second):
+        qtbot.addWidget(win)
+        win.show()
+    # Another DigitPad process trains into the same folder while the first window trains.
+    other = subprocess.Popen(
+        [sys.executable, "-m", "digitpad", "train", "--model", "mlp", "--neurons", "16"]
+        + ["--epochs", "1", "--train-limit", "800"],
+        env={**os.environ, "DIGITPAD_HOME": str(digitpad_home)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    spec = RunSpec.for_model("mlp", epochs=1, train_limit=800, neurons=8)
+    with qtbot.waitSignal(first.train_tab.trainingEnded, timeout=120_000):
+        first.train_tab.run_specs([spec])
+    assert other.wait(timeout=120) == 0
+    for win in (first, second):
+        win.results_tab.reload()
+        shown = sorted(win.results_tab.model.records(), key=lambda r: r.spec.neurons)
+        assert [(r.spec.neurons, r.status) for r in shown] == [(8, "done"), (16, "done")]
+    assert RunStore(digitpad_home).integrity() == "ok"
+    first.close()
+    second.close()
