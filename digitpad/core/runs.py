@@ -310,19 +310,22 @@ _COLUMNS_WITHOUT_CURVES = (
 
 
 def _record(row: sqlite3.Row, curves: bool) -> RunRecord:
+    spec = RunSpec.from_json(row["spec_json"])
     result = None
     if row["result_json"]:
         values = json.loads(row["result_json"])
         stored_curves = json.loads(row["curves_json"] or "{}") if curves else {}
         values["history"] = stored_curves.get("history", {})
         values["batch_losses"] = stored_curves.get("batch_losses", [])
+        if values.get("spec") == spec.to_dict():
+            values["spec"] = spec  # the same spec: validated once, not twice
         result = RunResult.from_dict(values)
     return RunRecord(
         id=row["id"],
         created_at=row["created_at"],
         finished_at=row["finished_at"],
         status=row["status"],
-        spec=RunSpec.from_json(row["spec_json"]),
+        spec=spec,
         result=result,
         error=row["error"],
         sweep_id=row["sweep_id"],

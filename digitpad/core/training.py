@@ -85,7 +85,8 @@ class RunResult:
     def from_dict(cls, values: dict[str, Any]) -> RunResult:
         values = dict(values)
         values.pop("baseline_error", None)
-        values["spec"] = RunSpec.from_dict(values["spec"])
+        if not isinstance(values["spec"], RunSpec):
+            values["spec"] = RunSpec.from_dict(values["spec"])
         return cls(**values)
 
 
