@@ -98,14 +98,16 @@ def test_unreadable_file_says_so(window, qtbot, tmp_path):
     assert "Cannot read" in got.args[0] and "PNG" in got.args[0]
 
 
-def test_broken_shipped_weights_fall_back_to_another_model(qtbot, tmp_path, monkeypatch):
+def window_with_damaged_file(qtbot, tmp_path, monkeypatch, name: str):
+    """A window on a copy of weights/ whose ``name`` file is truncated, once its canvas has a
+    network; and the messages it showed."""
     import shutil
 
     from digitpad.core import paths
 
     folder = tmp_path / "weights"
     shutil.copytree(paths.SHIPPED_WEIGHTS_DIR, folder)
-    (folder / "best.weights.h5").write_bytes(b"truncated")
+    (folder / name).write_bytes(b"truncated")
     monkeypatch.setenv("DIGITPAD_WEIGHTS", str(folder))
     win = MainWindow()
     qtbot.addWidget(win)
@@ -113,26 +115,18 @@ def test_broken_shipped_weights_fall_back_to_another_model(qtbot, tmp_path, monk
     win.draw_tab.message.connect(messages.append)
     win.show()  # networks load once the window is on screen
     qtbot.waitUntil(lambda: win.draw_tab.predictor is not None, timeout=60_000)
+    return win, messages
+
+
+def test_broken_shipped_weights_fall_back_to_another_model(qtbot, tmp_path, monkeypatch):
+    win, messages = window_with_damaged_file(qtbot, tmp_path, monkeypatch, "best.weights.h5")
     assert win.draw_tab.predictor.name == "cnn"
     assert any("best.weights.h5" in m and "cannot be loaded" in m for m in messages)
     win.close()
 
 
 def test_damaged_fast_engine_file_still_reads_and_says_why(qtbot, tmp_path, monkeypatch):
-    import shutil
-
-    from digitpad.core import paths
-
-    folder = tmp_path / "weights"
-    shutil.copytree(paths.SHIPPED_WEIGHTS_DIR, folder)
-    (folder / "best.tflite").write_bytes(b"truncated")
-    monkeypatch.setenv("DIGITPAD_WEIGHTS", str(folder))
-    win = MainWindow()
-    qtbot.addWidget(win)
-    messages = []
-    win.draw_tab.message.connect(messages.append)
-    win.show()
-    qtbot.waitUntil(lambda: win.draw_tab.predictor is not None, timeout=60_000)
+    win, messages = window_with_damaged_file(qtbot, tmp_path, monkeypatch, "best.tflite")
     assert win.draw_tab.predictor.name == "best"  # same network, slower engine
     assert any("best.tflite cannot be loaded" in m for m in messages)
     win.draw_tab.draw_sample(7)

@@ -26,13 +26,16 @@ TAB_NAMES = ("draw", "train", "results")
 STATUS_MS = 12_000
 MODEL_LOAD_DELAY_MS = 50
 STORE_OPEN_TIMEOUT_S = 2.0  # a database locked longer than this at start-up is set aside
+STORE_WRITE_TIMEOUT_S = 10.0
 
 
 def open_store(home: Path) -> RunStore:
     """The data folder's run store; if it is locked or read-only, a store in a temporary
     folder for this session, with a message saying so (drawing and training still work)."""
     try:
-        return RunStore(home, timeout=STORE_OPEN_TIMEOUT_S)
+        store = RunStore(home, timeout=STORE_OPEN_TIMEOUT_S)
+        store.timeout = STORE_WRITE_TIMEOUT_S  # once open, wait longer for a busy writer
+        return store
     except RunStoreError as exc:
         fallback = Path(tempfile.mkdtemp(prefix="digitpad-session-"))
         store = RunStore(fallback)
