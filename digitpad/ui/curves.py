@@ -20,6 +20,9 @@ def make_plot(name: str, y_label: str) -> pg.PlotWidget:
     plot.setLabel("bottom", "epoch")
     plot.setLabel("left", y_label)
     plot.addLegend(offset=(-10, 10))
+    for side in ("bottom", "left"):
+        # Plain numbers: "(x0.001)" beside a loss or a neuron count only puzzles students.
+        plot.getAxis(side).enableAutoSIPrefix(False)
     return plot
 
 

@@ -67,7 +67,7 @@ class RunInspector(QWidget):
         for side in ("left", "bottom"):
             self.plot.getAxis(side).setTicks(ticks)
         self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setColorMap(pg.colormap.get("CET-L18"))  # white -> dark blue
+        self.image.setColorMap(pg.colormap.get("CET-L18"))  # white (none) to deep red (all)
         self.plot.addItem(self.image)
         self._labels: list[pg.TextItem] = []
         self.gallery = QListWidget(objectName="mistakesGallery")

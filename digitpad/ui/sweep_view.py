@@ -101,7 +101,7 @@ class SweepView(QWidget):
         self.title.setText(text)
         self._fill_table(self.table)
         self._plot_figures(sweep, self.table)
-        self._plot_losses(records, self.loss_plot)
+        self._plot_losses(records, self.loss_plot, sweep.param)
         if sweep.measure == "mse":
             self._show_metric_comparison(accuracy_twins or [], records)
 
@@ -115,6 +115,12 @@ class SweepView(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.table_model.setItem(row, column, item)
         self.table_view.resizeColumnsToContents()
+        # As tall as its rows, so the plots below get the rest of the space.
+        rows = sum(self.table_view.rowHeight(r) for r in range(self.table_model.rowCount()))
+        frame = 2 * self.table_view.frameWidth()
+        self.table_view.setFixedHeight(
+            rows + self.table_view.horizontalHeader().height() + frame + 2
+        )
 
     def _plot_figures(self, sweep: Sweep, table: LabTable) -> None:
         measure = sweep.measure
@@ -138,16 +144,18 @@ class SweepView(QWidget):
                 )
 
     @staticmethod
-    def _plot_losses(records: list[RunRecord], plot: pg.PlotWidget) -> None:
+    def _plot_losses(records: list[RunRecord], plot: pg.PlotWidget, param: str | None) -> None:
         for i, record in enumerate(r for r in records if r.result is not None):
             losses = record.result.history.get("loss", [])
             if losses:
+                label = f"run {record.id}"
+                if param:
+                    label += f": {param.replace('_', ' ')} {getattr(record.spec, param)}"
                 plot.plot(
                     list(range(1, len(losses) + 1)),
                     losses,
                     pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=2),
-                    name=f"run {record.id}: {record.spec.describe().split(',')[0]}"
-                    f" {record.spec.batch_size}",
+                    name=f"{label}, seed {record.result.seed}",
                 )
 
     def _show_metric_comparison(
