@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=min(2, os.cpu_count() or 1),
         help="trainings side by side, one process each (default: 2, or 1 on one core)",
     )
+    lab.add_argument(
+        "--repeats", type=int, default=1, help="runs per cell, seeds 0, 1, ... (mean ± std)"
+    )
     lab.add_argument("--train-limit", type=int, metavar="N", help="train on N images only")
     lab.add_argument("--epochs", type=int, help="override the epochs (not for exercise 8)")
 
@@ -412,7 +415,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
         if args.jobs < 1:
             raise ValueError(f"--jobs must be at least 1; got {args.jobs}")
         sweeps = [PRESETS[n] for n in names]
-        jobs = lab_jobs(sweeps, args.train_limit, args.epochs)
+        jobs = lab_jobs(sweeps, args.train_limit, args.epochs, args.repeats)
     except ValueError as exc:
         _fail(f"digitpad lab: error: {_flag_names(str(exc))}")
     report = Path(args.report) if args.report else None
@@ -428,6 +431,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
     outcome = run_lab(
         store, data, jobs, args.jobs, on_event=lambda line: print("  " + line, flush=True)
     )
+    outcome.repeats = args.repeats
     outcome.overrides = ", ".join(
         f"{name} {value}"
         for name, value in (("train limit", args.train_limit), ("epochs", args.epochs))

@@ -47,6 +47,19 @@ def test_the_lab_trains_each_distinct_run_once():
     assert jobs[0].spec.model in ("cnn", "cnn_deep")  # the longest go first
 
 
+def test_repeats_train_every_cell_with_each_seed():
+    jobs = lab_jobs([PRESETS["ex8"], PRESETS["ex1"]], repeats=3)
+    assert len(jobs) == 3 * (1 + 5)  # per seed: one 20-epoch CNN, five MLPs
+    for epochs in (1, 2, 5, 10):
+        seeds = sorted(
+            job.spec.seed
+            for job in jobs
+            for c in job.cells
+            if c.sweep_id == "ex8" and c.value == epochs
+        )
+        assert seeds == [0, 1, 2]
+
+
 def test_reading_a_longer_run_at_an_epoch_gives_the_shorter_run(mnist, tmp_path):
     store = RunStore(tmp_path)
     base = RunSpec.for_model("mlp", neurons=16, train_limit=3000, seed=3)

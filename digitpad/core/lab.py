@@ -76,14 +76,17 @@ def lab_jobs(
     sweeps: list[Sweep] | None = None,
     train_limit: int | None = None,
     epochs: int | None = None,
+    repeats: int = 1,
 ) -> list[LabJob]:
-    """The distinct trainings the lab's sweeps need, longest first (see the module doc)."""
+    """The distinct trainings the lab's sweeps need, longest first (see the module doc).
+
+    With ``repeats`` every cell is trained with seeds 0 to repeats - 1 (mean ± std).
+    """
     sweeps = sweeps if sweeps is not None else list(PRESETS.values())
     by_spec: dict[RunSpec, LabJob] = {}
     for sweep in sweeps:
-        for spec, value in zip(
-            sweep.specs(train_limit=train_limit, epochs=epochs), sweep.values, strict=True
-        ):
+        for spec in sweep.specs(repeats, train_limit=train_limit, epochs=epochs):
+            value = getattr(spec, sweep.param) if sweep.param else None
             by_spec.setdefault(spec, LabJob(spec)).cells.append(Cell(sweep.id, value))
     jobs = list(by_spec.values())
     for job in list(jobs):
@@ -151,6 +154,7 @@ class LabOutcome:
     lab_id: str
     first_five: Any = None
     overrides: str = ""
+    repeats: int = 1
 
 
 def run_lab(
@@ -282,7 +286,12 @@ def report_markdown(outcome: LabOutcome, sweeps: list[Sweep] | None = None) -> s
         "- Every run follows the lab's protocol: `/255` scaling, one-hot labels, "
         "categorical cross-entropy, Adam with Keras defaults, validation on the test set "
         "each epoch; accuracy from the test set after training; convergence time is the "
-        "wall time of `fit` (validation included). Seed 0 for every run.",
+        "wall time of `fit` (validation included). "
+        + (
+            "Seed 0 for every run."
+            if outcome.repeats == 1
+            else f"Each cell: seeds 0 to {outcome.repeats - 1}, shown as mean ± std."
+        ),
         *([f"- **Not the lab's settings**: {outcome.overrides}."] if outcome.overrides else []),
         "- Identical runs ran once: exercise 4 is exercise 1's 8-neuron run, and exercise "
         "7's 128-neuron column is exercise 6's 3x3 column.",
