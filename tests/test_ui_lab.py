@@ -58,7 +58,7 @@ def test_preset_sweep_runs_from_the_train_tab_and_gives_the_lab_table(window, qt
     assert sorted(r.spec.neurons for r in runs) == [8, 16, 32, 64, 128]
     assert all(r.status == "done" and r.spec.train_limit == 1500 for r in runs)
     # The results tab now shows that sweep's table, in the lab's layout.
-    assert window.results_tab.details.currentWidget() is window.results_tab.sweep_view
+    assert window.results_tab.details.currentWidget() is window.results_tab.sweep_page
     cells = table_cells(child(window, QTableView, "labTable"))
     in_order = [next(r.result for r in runs if r.spec.neurons == n) for n in (8, 16, 32, 64, 128)]
     assert cells["System accuracy"] == [f"{r.test_accuracy:.4f}" for r in in_order]
@@ -143,7 +143,7 @@ def test_a_runs_mistakes_go_to_the_canvas_and_its_weights_can_be_saved(
     window.select_tab("results")
     results.table.selectRow(0)
     with qtbot.waitSignal(results.inspector.inspected, timeout=60_000):
-        results.details.setCurrentWidget(results.inspector)
+        results.details.setCurrentWidget(results.inspector_page)
     matrix = results.inspector.matrix
     assert matrix.sum() == 10_000
     assert np.trace(matrix) / 10_000 == pytest.approx(record.result.test_accuracy, abs=1e-4)

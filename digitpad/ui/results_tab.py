@@ -32,6 +32,7 @@ from digitpad.core.specs import MODEL_KINDS
 from digitpad.core.sweeps import sweep_for_id
 from digitpad.ui.curves import make_plot
 from digitpad.ui.first_five_dialog import FirstFiveDialog
+from digitpad.ui.lazy_page import LazyPage
 from digitpad.ui.results_model import COLUMNS, RECORD_ROLE, RunFilterProxy, RunTableModel
 from digitpad.ui.run_inspector import RunInspector
 from digitpad.ui.sweep_view import SweepView
@@ -147,15 +148,12 @@ class ResultsTab(QWidget):
         run_view.addWidget(self.overlay)
         run_view.addWidget(self.spec_view)
         run_view.setSizes([600, 300])
-        self.sweep_view = SweepView()
-        self.sweep_view.message.connect(self.message)
-        self.inspector = RunInspector()
-        self.inspector.message.connect(self.message)
-        self.inspector.mistakeChosen.connect(self.imageToCanvas)
+        self.sweep_page = LazyPage(self._make_sweep_view)
+        self.inspector_page = LazyPage(self._make_inspector)
         self.details = QTabWidget(objectName="resultsDetails")
         self.details.addTab(run_view, "Runs")
-        self.details.addTab(self.sweep_view, "Sweep table")
-        self.details.addTab(self.inspector, "Mistakes")
+        self.details.addTab(self.sweep_page, "Sweep table")
+        self.details.addTab(self.inspector_page, "Mistakes")
         self.details.currentChanged.connect(self._on_details_tab)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
@@ -214,17 +212,37 @@ class ResultsTab(QWidget):
         self.proxy.set_filters(self.kind_filter.currentData(), sweep_id)
         self._show_sweep_table(sweep_id)
 
+    @property
+    def sweep_view(self) -> SweepView:
+        return self.sweep_page.content()
+
+    @property
+    def inspector(self) -> RunInspector:
+        return self.inspector_page.content()
+
+    def _make_sweep_view(self) -> SweepView:
+        view = SweepView()
+        view.message.connect(self.message)
+        return view
+
+    def _make_inspector(self) -> RunInspector:
+        inspector = RunInspector()
+        inspector.message.connect(self.message)
+        inspector.mistakeChosen.connect(self.imageToCanvas)
+        return inspector
+
     def show_sweep(self, sweep_id: str) -> None:
         """Filter on a sweep's runs and show its lab table."""
         self._refresh_sweeps(self.model.records())
         index = self.sweep_filter.findData(sweep_id)
         if index >= 0:
             self.sweep_filter.setCurrentIndex(index)
-            self.details.setCurrentWidget(self.sweep_view)
+            self.details.setCurrentWidget(self.sweep_page)
 
     def _show_sweep_table(self, sweep_id: str | None) -> None:
         if not sweep_id:
-            self.sweep_view.show_sweep(None, [])
+            if self.sweep_page.is_built():
+                self.sweep_view.show_sweep(None, [])
             return
         ids = [r.id for r in self.model.records() if r.sweep_id == sweep_id]
         records = self.store.get_many(ids)  # with their curves
@@ -249,7 +267,7 @@ class ResultsTab(QWidget):
     # --- selection: curves and spec --------------------------------------------------------
 
     def _on_details_tab(self, *_args) -> None:
-        if self.details.currentWidget() is self.inspector:
+        if self.details.currentWidget() is self.inspector_page:
             self._inspect_selection()
 
     def _inspect_selection(self) -> None:
@@ -266,7 +284,7 @@ class ResultsTab(QWidget):
         one_model = len(selected) == 1 and selected[0].has_model
         self.use_button.setEnabled(one_model)
         self.save_weights_button.setEnabled(one_model)
-        if self.details.currentWidget() is self.inspector:
+        if self.details.currentWidget() is self.inspector_page:
             self._inspect_selection()
         self.delete_button.setEnabled(bool(selected))
         if not selected:
