@@ -10,7 +10,7 @@ import numpy as np
 from digitpad.core.backend import BACKEND_LOCK
 from digitpad.core.data import MnistData
 from digitpad.core.models import build_model, prepare_images
-from digitpad.core.predictor import ModelSource, WeightsError, load_weights_into
+from digitpad.core.predictor import ModelSource, load_weights_into
 from digitpad.core.specs import RunSpec
 
 COUNT = 5
@@ -101,6 +101,3 @@ def first_five(spec: RunSpec, weights: str | Path, data: MnistData) -> FirstFive
         probabilities,
         layers,
     )
-
-
-__all__ = ["COUNT", "FirstFive", "LayerRow", "WeightsError", "first_five"]

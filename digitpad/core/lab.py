@@ -305,7 +305,6 @@ def report_markdown(outcome: LabOutcome, sweeps: list[Sweep] | None = None) -> s
         "laptop, so only their trends compare.",
         "",
     ]
-    differences = []
     for sweep in sweeps:
         if sweep.id == EX4:
             lines += _ex4_section(outcome)
@@ -321,7 +320,6 @@ def report_markdown(outcome: LabOutcome, sweeps: list[Sweep] | None = None) -> s
         gap = difference_row(sweep, table)
         if gap is not None:
             lines += [f"Difference to the report ({gap[0]}): " + ", ".join(gap[1]), ""]
-            differences.append((sweep, gap))
     lines += ["## Summary", "", *summary_lines(outcome, sweeps, tables), ""]
     return "\n".join(lines)
 

@@ -57,8 +57,7 @@ COLUMNS: list[tuple[str, Callable[[RunRecord], Any], str, str]] = [
     ("Sweep", lambda r: r.sweep_id, "{}", "Sweep the run belongs to"),
 ]
 COLUMN_INDEX = {header: i for i, (header, *_rest) in enumerate(COLUMNS)}
-SORT_ROLE = Qt.ItemDataRole.UserRole
-RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
+RECORD_ROLE = Qt.ItemDataRole.UserRole
 STATUS_COLOURS = {
     "failed": QColor("#b00020"),
     "interrupted": QColor("#a05a00"),
@@ -91,8 +90,6 @@ class RunTableModel(QAbstractTableModel):
         value = getter(record)
         if role == Qt.ItemDataRole.DisplayRole:
             return "" if value is None else fmt.format(value)
-        if role == SORT_ROLE:
-            return value
         if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, int | float):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and header == "Status":
