@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 
+import pytest
+
 from conftest import fake_result
-from digitpad.core.runs import RunStore
+from digitpad.core.runs import RunRow, RunStore
 from digitpad.core.specs import RunSpec
 
 
@@ -28,6 +31,57 @@ def test_runs_persist_across_store_instances(tmp_path):
     assert reopened.get(run_id).result.history["val_loss"] == [0.4, 0.35]  # ...get has them
     assert reopened.list_runs(model="cnn") == []
     assert len(reopened.list_runs(sweep_id="ex1")) == 1
+
+
+def _varied_store(tmp_path) -> RunStore:
+    """A store with a finished MLP, a finished CNN with a learning rate and a subset, a
+    failed run, a running one, and a run written before RunSpec had its newer fields."""
+    store = RunStore(tmp_path)
+    mlp = RunSpec(neurons=16, metric="mse")
+    cnn = RunSpec.for_model("cnn", kernel_size=5, learning_rate=0.002, train_limit=3000)
+    for spec, accuracy in ((mlp, 0.93), (cnn, 0.985)):
+        store.finish_run(store.start_run(spec, sweep_id="s1"), fake_result(spec, accuracy))
+    store.fail_run(store.start_run(RunSpec(neurons=4)), "MemoryError: out of memory")
+    store.start_run(RunSpec(epochs=3))
+    old = store.start_run(RunSpec(neurons=32))
+    with sqlite3.connect(store.path) as db:  # as an early version wrote it
+        db.execute(
+            "UPDATE runs SET spec_json=? WHERE id=?", ('{"model": "mlp", "neurons": 32}', old)
+        )
+    return store
+
+
+def test_table_rows_match_the_records_parsed_from_json(tmp_path):
+    store = _varied_store(tmp_path)
+    records = store.list_runs()
+    assert store.list_rows() == [RunRow.from_record(r) for r in records]
+    by_id = {row.id: row for row in store.list_rows()}
+    cnn = by_id[records[1].id]
+    assert (cnn.kernel_size, cnn.learning_rate, cnn.train_size) == (5, 0.002, 3000)
+    assert cnn.baseline_error == pytest.approx(1.5)
+    assert by_id[records[2].id].test_accuracy is None and by_id[records[2].id].error
+    assert by_id[records[4].id].epochs == RunSpec().epochs  # missing field: the default
+
+
+def test_a_database_of_the_first_layout_is_upgraded_without_losing_anything(tmp_path):
+    store = _varied_store(tmp_path)
+    records = store.get_many(r.id for r in store.list_runs())
+    with sqlite3.connect(store.path) as db:  # back to the first layout: curves in runs, and
+        for record_id, curves in db.execute("SELECT run_id, curves_json FROM run_curves"):
+            db.execute("UPDATE runs SET curves_json=? WHERE id=?", (curves, record_id))
+        db.execute("DROP TABLE run_curves")
+        for column in ("neurons", "params", "model_path"):  # columns it did not have
+            db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+
+    reopened = RunStore(tmp_path)
+    assert reopened.get_many(r.id for r in records) == records
+    assert reopened.list_rows() == [RunRow.from_record(r) for r in records]
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("SELECT count(*) FROM runs WHERE curves_json IS NOT NULL").fetchone() == (
+            0,
+        )
+        assert db.execute("SELECT count(*) FROM run_curves").fetchone() == (2,)
+    assert reopened.integrity() == "ok"
 
 
 def test_failed_run_keeps_its_message(tmp_path):

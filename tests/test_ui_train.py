@@ -166,7 +166,7 @@ def test_results_model_passes_qtmodeltester(qtmodeltester, tmp_path):
     store = RunStore(tmp_path)
     seed_runs(store)
     model = RunTableModel()
-    model.set_records(store.list_runs())
+    model.set_records(store.list_rows())
     qtmodeltester.check(model)
     proxy = RunFilterProxy()
     proxy.setSourceModel(model)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from digitpad.core.specs import RunSpec
 from digitpad.core.training import RunResult
@@ -37,7 +39,12 @@ CREATE TABLE IF NOT EXISTS runs (
     convergence_time REAL
 );
 CREATE INDEX IF NOT EXISTS runs_sweep ON runs (sweep_id);
+CREATE TABLE IF NOT EXISTS run_curves (
+    run_id INTEGER PRIMARY KEY,
+    curves_json TEXT NOT NULL
+);
 """
+# Columns added since the first version are added to older databases by _upgrade.
 
 
 _CURVE_FIELDS = ("history", "batch_losses")
@@ -91,6 +98,111 @@ class RunRecord:
         )
 
 
+class RunRow(NamedTuple):
+    """One run as the results table lists it: plain values, read by SQLite from the stored
+    JSON, so listing 10,000 runs builds no ``RunSpec`` or ``RunResult`` (and a tuple, which
+    is built 5x faster than a dataclass). ``RunStore.get`` gives the whole record, curves
+    included, of the few rows someone looks at."""
+
+    id: int
+    created_at: str
+    status: str
+    model: str
+    sweep_id: str | None
+    error: str | None
+    neurons: int
+    filters: int
+    kernel_size: int
+    epochs: int
+    batch_size: int
+    metric: str
+    train_size: int
+    learning_rate: float | None
+    seed: int | None
+    test_accuracy: float | None
+    test_mse: float | None
+    convergence_time: float | None
+    params: int | None
+    epochs_run: int | None
+    model_path: str | None
+
+    @property
+    def is_cnn(self) -> bool:
+        return self.model != "mlp"
+
+    @property
+    def baseline_error(self) -> float | None:
+        """The lab's "baseline error" in percent, as ``RunResult.baseline_error``."""
+        return None if self.test_accuracy is None else 100.0 - self.test_accuracy * 100.0
+
+    @property
+    def has_model(self) -> bool:
+        return bool(self.model_path and Path(self.model_path).exists())
+
+    @classmethod
+    def from_record(cls, record: RunRecord) -> RunRow:
+        return cls(
+            id=record.id,
+            created_at=record.created_at,
+            status=record.status,
+            model=record.spec.model,
+            sweep_id=record.sweep_id,
+            error=record.error,
+            **dict(zip(_SPEC_COLUMNS, _spec_values(record.spec), strict=True)),
+            **dict(zip(_RESULT_COLUMNS, _result_values(record.result), strict=True)),
+        )
+
+
+# The table's columns beside the JSON, one per RunRow field (the other fields are the
+# runs table's own columns): written with each run, so listing reads no JSON at all.
+_SPEC_COLUMNS = {
+    "neurons": "INTEGER",
+    "filters": "INTEGER",
+    "kernel_size": "INTEGER",
+    "epochs": "INTEGER",
+    "batch_size": "INTEGER",
+    "metric": "TEXT",
+    "train_size": "INTEGER",
+    "learning_rate": "REAL",
+}
+_RESULT_COLUMNS = {
+    "seed": "INTEGER",
+    "test_accuracy": "REAL",
+    "test_mse": "REAL",
+    "convergence_time": "REAL",
+    "params": "INTEGER",
+    "epochs_run": "INTEGER",
+    "model_path": "TEXT",
+}
+_RESULT_ASSIGNMENTS = ", ".join(f"{name}=?" for name in _RESULT_COLUMNS)
+_LIST_ROWS = f"SELECT {', '.join(RunRow._fields)} FROM runs ORDER BY id"
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while building many tuples at once.
+
+    Each 700 new tuples start a collection, and every few of those also walk the older
+    objects: in the window (Qt, pyqtgraph, maybe TensorFlow) that doubled, at random, the
+    time to list 10,000 runs. Tuples of plain values hold no cycles to find.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _spec_values(spec: RunSpec) -> list[Any]:
+    return [getattr(spec, name) for name in _SPEC_COLUMNS]
+
+
+def _result_values(result: RunResult | None) -> list[Any]:
+    return [getattr(result, name) if result else None for name in _RESULT_COLUMNS]
+
+
 def now() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
@@ -138,9 +250,23 @@ class RunStore:
             if check != "ok":
                 raise sqlite3.DatabaseError(f"integrity check failed: {check}")
             db.executescript(_SCHEMA)
+            moved = _upgrade(db)
             # A write now, so a locked or read-only database shows up at start, not when the
             # first run ends.
-            db.execute("PRAGMA user_version = 1")
+            db.execute("PRAGMA user_version = 2")
+        if moved:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Rewrite the database file once its rows shrank (see ``_upgrade``): rows left one
+        to a page read four times the pages. Skipped while another process is using it."""
+        db = sqlite3.connect(self.path, timeout=0.5)
+        try:
+            db.execute("VACUUM")
+        except sqlite3.OperationalError:
+            pass  # busy: the next start will not try again, and the store works as it is
+        finally:
+            db.close()
 
     def _move_aside(self, exc: Exception) -> None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -215,9 +341,18 @@ class RunStore:
         """Record a run as ``running`` and return its id."""
         with self._connect() as db:
             cursor = db.execute(
-                "INSERT INTO runs (created_at, status, model, spec_json, sweep_id, pid, host) "
-                "VALUES (?, 'running', ?, ?, ?, ?, ?)",
-                (now(), spec.model, spec.to_json(), sweep_id, os.getpid(), socket.gethostname()),
+                "INSERT INTO runs (created_at, status, model, spec_json, sweep_id, pid, host, "
+                f"{', '.join(_SPEC_COLUMNS)}) VALUES (?, 'running', ?, ?, ?, ?, ?, "
+                f"{', '.join('?' * len(_SPEC_COLUMNS))})",
+                (
+                    now(),
+                    spec.model,
+                    spec.to_json(),
+                    sweep_id,
+                    os.getpid(),
+                    socket.gethostname(),
+                    *_spec_values(spec),
+                ),
             )
             return int(cursor.lastrowid)
 
@@ -228,17 +363,13 @@ class RunStore:
         curves = {key: summary.pop(key) for key in _CURVE_FIELDS}
         with self._connect() as db:
             db.execute(
-                "UPDATE runs SET status=?, finished_at=?, result_json=?, curves_json=?, "
-                "test_accuracy=?, convergence_time=? WHERE id=?",
-                (
-                    result.status,
-                    now(),
-                    json.dumps(summary),
-                    json.dumps(curves),
-                    result.test_accuracy,
-                    result.convergence_time,
-                    run_id,
-                ),
+                "UPDATE runs SET status=?, finished_at=?, result_json=?, "
+                f"{_RESULT_ASSIGNMENTS} WHERE id=?",
+                (result.status, now(), json.dumps(summary), *_result_values(result), run_id),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO run_curves (run_id, curves_json) VALUES (?, ?)",
+                (run_id, json.dumps(curves)),
             )
 
     def fail_run(self, run_id: int, error: str) -> None:
@@ -256,6 +387,7 @@ class RunStore:
                 shutil.rmtree(Path(record.result.model_path).parent, ignore_errors=True)
         with self._connect() as db:
             db.executemany("DELETE FROM runs WHERE id=?", [(i,) for i in ids])
+            db.executemany("DELETE FROM run_curves WHERE run_id=?", [(i,) for i in ids])
 
     def model_dir(self, run_id: int) -> Path:
         """Where a run's model files are saved."""
@@ -271,8 +403,7 @@ class RunStore:
         Without ``curves`` the results' ``history`` and ``batch_losses`` are left empty
         (``get`` loads them), which keeps listing thousands of runs fast.
         """
-        query = "SELECT *" if curves else f"SELECT {_COLUMNS_WITHOUT_CURVES}"
-        query, args = query + " FROM runs", []
+        query, args = _SELECT_WITH_CURVES if curves else _SELECT_WITHOUT_CURVES, []
         where = []
         if model:
             where.append("model=?")
@@ -285,6 +416,11 @@ class RunStore:
         with self._connect() as db:
             return [_record(row, curves) for row in db.execute(query + " ORDER BY id", args)]
 
+    def list_rows(self) -> list[RunRow]:
+        """Every run as a table row, oldest first (see ``RunRow``)."""
+        with self._connect() as db, _collector_paused():
+            return list(map(RunRow._make, db.execute(_LIST_ROWS)))
+
     def get(self, run_id: int) -> RunRecord | None:
         found = self.get_many([run_id])
         return found[0] if found else None
@@ -295,7 +431,7 @@ class RunStore:
             return []
         marks = ",".join("?" * len(ids))
         with self._connect() as db:
-            rows = db.execute(f"SELECT * FROM runs WHERE id IN ({marks}) ORDER BY id", ids)
+            rows = db.execute(f"{_SELECT_WITH_CURVES} WHERE id IN ({marks}) ORDER BY id", ids)
             return [_record(row, curves=True) for row in rows]
 
     def integrity(self) -> str:
@@ -307,6 +443,47 @@ class RunStore:
 _COLUMNS_WITHOUT_CURVES = (
     "id, created_at, finished_at, status, model, spec_json, result_json, error, sweep_id"
 )
+_SELECT_WITHOUT_CURVES = f"SELECT {_COLUMNS_WITHOUT_CURVES} FROM runs"
+_SELECT_WITH_CURVES = (
+    f"SELECT {_COLUMNS_WITHOUT_CURVES}, "
+    "coalesce((SELECT curves_json FROM run_curves WHERE run_id = runs.id), curves_json) "
+    "AS curves_json FROM runs"
+)
+
+
+def _upgrade(db: sqlite3.Connection) -> bool:
+    """Bring a database written by an earlier version to this layout; True if rows moved.
+
+    Earlier versions kept each run's curves in ``runs.curves_json`` and its table figures
+    only in JSON. Kilobytes of curves in a row push its later columns onto overflow pages,
+    which SQLite then reads for every row listed, and parsing the JSON of 10,000 runs took
+    most of a second: curves move to ``run_curves`` and the figures get columns of their own.
+    """
+    db.execute("BEGIN IMMEDIATE")  # one process upgrades; another opening waits, then sees it
+    present = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    for name, kind in {**_SPEC_COLUMNS, **_RESULT_COLUMNS}.items():
+        if name not in present:
+            db.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+    # Rows without their columns filled: older versions' runs (also ones written since).
+    stale = db.execute(
+        f"SELECT {_COLUMNS_WITHOUT_CURVES} FROM runs "
+        "WHERE neurons IS NULL OR (result_json IS NOT NULL AND params IS NULL)"
+    ).fetchall()
+    db.executemany(
+        f"UPDATE runs SET {', '.join(f'{n}=?' for n in _SPEC_COLUMNS)}, {_RESULT_ASSIGNMENTS} "
+        "WHERE id=?",
+        [
+            (*_spec_values(record.spec), *_result_values(record.result), record.id)
+            for record in (_record(row, curves=False) for row in stale)
+        ],
+    )
+    moved = db.execute(
+        "INSERT OR IGNORE INTO run_curves (run_id, curves_json) "
+        "SELECT id, curves_json FROM runs WHERE curves_json IS NOT NULL"
+    ).rowcount
+    if moved:
+        db.execute("UPDATE runs SET curves_json = NULL WHERE curves_json IS NOT NULL")
+    return moved > 0
 
 
 def _record(row: sqlite3.Row, curves: bool) -> RunRecord:

@@ -6,6 +6,7 @@ import contextlib
 import json
 import tempfile
 import time
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ STATUS_MS = 12_000
 MODEL_LOAD_DELAY_MS = 50
 STORE_OPEN_TIMEOUT_S = 2.0  # a database locked longer than this at start-up is set aside
 STORE_WRITE_TIMEOUT_S = 10.0
+CANVAS_RUNS = 30  # newest runs with a saved network offered in the canvas' model selector
 
 
 def open_store(home: Path) -> RunStore:
@@ -106,8 +108,18 @@ class MainWindow(QMainWindow):
 
     def _load_models(self) -> None:
         self.draw_tab.populate_models(
-            self.store.list_runs(), preferred=self.settings.value("draw/model", "best")
+            self._canvas_runs(), preferred=self.settings.value("draw/model", "best")
         )
+
+    def _canvas_runs(self) -> list[RunRecord]:
+        """The newest runs with a saved network, for the canvas' model selector.
+
+        Not all of them: a store of thousands of runs would make a selector nobody can
+        use and cost a second to read. Older runs go on the canvas from the Results tab.
+        """
+        rows = self.store.list_rows()
+        ids = islice((row.id for row in reversed(rows) if row.has_model), CANVAS_RUNS)
+        return self.store.get_many(ids)
 
     # --- behaviour -------------------------------------------------------------------------
 
@@ -140,7 +152,7 @@ class MainWindow(QMainWindow):
     def _on_run_finished(self, record: RunRecord) -> None:
         self.results_tab.add_record(record)
         if record.has_model:
-            self.draw_tab.populate_models(self.store.list_runs())
+            self.draw_tab.populate_models(self._canvas_runs())
 
     # --- persistence -----------------------------------------------------------------------
 

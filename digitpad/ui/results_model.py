@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from PySide6.QtCore import (
@@ -15,49 +15,49 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from digitpad.core.runs import RunRecord
+from digitpad.core.runs import RunRow
 
 _ModelIndex = QModelIndex | QPersistentModelIndex
 
 
-def _result(attr: str) -> Callable[[RunRecord], Any]:
-    return lambda r: getattr(r.result, attr) if r.result else None
+def _cnn(attr: str) -> Callable[[RunRow], Any]:
+    return lambda r: getattr(r, attr) if r.is_cnn else None
 
 
-def _cnn(attr: str) -> Callable[[RunRecord], Any]:
-    return lambda r: getattr(r.spec, attr) if r.spec.is_cnn else None
+def _field(attr: str) -> Callable[[RunRow], Any]:
+    return attrgetter(attr)  # in C: sorting 10,000 rows calls it 20,000 times
 
 
 # (header, value getter, display format, tooltip)
-COLUMNS: list[tuple[str, Callable[[RunRecord], Any], str, str]] = [
-    ("ID", lambda r: r.id, "{}", "Run number"),
-    ("When", lambda r: r.created_at, "{}", "When the run started"),
-    ("Model", lambda r: r.spec.model, "{}", "Network kind"),
-    ("Neurons", lambda r: r.spec.neurons, "{}", "Hidden dense units"),
+COLUMNS: list[tuple[str, Callable[[RunRow], Any], str, str]] = [
+    ("ID", _field("id"), "{}", "Run number"),
+    ("When", _field("created_at"), "{}", "When the run started"),
+    ("Model", _field("model"), "{}", "Network kind"),
+    ("Neurons", _field("neurons"), "{}", "Hidden dense units"),
     ("Filters", _cnn("filters"), "{}", "Filters of the first convolution"),
     ("Kernel", _cnn("kernel_size"), "{0}x{0}", "Convolution kernel size"),
-    ("Epochs", lambda r: r.spec.epochs, "{}", "Epochs asked for"),
-    ("Batch", lambda r: r.spec.batch_size, "{}", "Batch size"),
-    ("Metric", lambda r: r.spec.metric, "{}", "Metric reported during training"),
-    ("Images", lambda r: r.spec.train_size, "{:,}", "Training images used"),
-    ("LR", lambda r: r.spec.learning_rate, "{:g}", "Learning rate (blank: Keras default)"),
-    ("Seed", _result("seed"), "{}", "Random seed used"),
-    ("Accuracy", _result("test_accuracy"), "{:.4f}", "Test accuracy (lab: system accuracy)"),
-    ("Error %", _result("baseline_error"), "{:.2f}", "Lab's baseline error: 100 - accuracy x 100"),
-    ("MSE", _result("test_mse"), "{:.4f}", "Mean squared error of the test probabilities"),
+    ("Epochs", _field("epochs"), "{}", "Epochs asked for"),
+    ("Batch", _field("batch_size"), "{}", "Batch size"),
+    ("Metric", _field("metric"), "{}", "Metric reported during training"),
+    ("Images", _field("train_size"), "{:,}", "Training images used"),
+    ("LR", _field("learning_rate"), "{:g}", "Learning rate (blank: Keras default)"),
+    ("Seed", _field("seed"), "{}", "Random seed used"),
+    ("Accuracy", _field("test_accuracy"), "{:.4f}", "Test accuracy (lab: system accuracy)"),
+    ("Error %", _field("baseline_error"), "{:.2f}", "Lab's baseline error: 100 - accuracy x 100"),
+    ("MSE", _field("test_mse"), "{:.4f}", "Mean squared error of the test probabilities"),
     (
         "Time (s)",
-        _result("convergence_time"),
+        _field("convergence_time"),
         "{:.1f}",
         "Convergence time: wall time of training, validation included",
     ),
-    ("Params", _result("params"), "{:,}", "Trainable and other parameters"),
-    ("Epochs run", _result("epochs_run"), "{}", "Epochs completed"),
-    ("Status", lambda r: r.status, "{}", "done, stopped, failed, interrupted or running"),
-    ("Sweep", lambda r: r.sweep_id, "{}", "Sweep the run belongs to"),
+    ("Params", _field("params"), "{:,}", "Trainable and other parameters"),
+    ("Epochs run", _field("epochs_run"), "{}", "Epochs completed"),
+    ("Status", _field("status"), "{}", "done, stopped, failed, interrupted or running"),
+    ("Sweep", _field("sweep_id"), "{}", "Sweep the run belongs to"),
 ]
 COLUMN_INDEX = {header: i for i, (header, *_rest) in enumerate(COLUMNS)}
-RECORD_ROLE = Qt.ItemDataRole.UserRole
+ROW_ROLE = Qt.ItemDataRole.UserRole  # the row's RunRow
 STATUS_COLOURS = {
     "failed": QColor("#b00020"),
     "interrupted": QColor("#a05a00"),
@@ -67,12 +67,13 @@ STATUS_COLOURS = {
 
 
 class RunTableModel(QAbstractTableModel):
-    """One row per stored run."""
+    """One row per stored run, from ``RunStore.list_rows`` (full records come from the store)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._records: list[RunRecord] = []
+        self._records: list[RunRow] = []
         self._order: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)
+        self._sorted = True  # the rows are in self._order
 
     def rowCount(self, parent: _ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._records)
@@ -85,7 +86,7 @@ class RunTableModel(QAbstractTableModel):
             return None
         record = self._records[index.row()]
         header, getter, fmt, _tip = COLUMNS[index.column()]
-        if role == RECORD_ROLE:
+        if role == ROW_ROLE:
             return record
         value = getter(record)
         if role == Qt.ItemDataRole.DisplayRole:
@@ -111,12 +112,13 @@ class RunTableModel(QAbstractTableModel):
 
     # --- changes ---------------------------------------------------------------------------
 
-    def set_records(self, records: list[RunRecord]) -> None:
+    def set_records(self, records: list[RunRow]) -> None:
         self.beginResetModel()
         self._records = sorted_records(records, *self._order)
+        self._sorted = True
         self.endResetModel()
 
-    def upsert(self, record: RunRecord) -> None:
+    def upsert(self, record: RunRow) -> None:
         """Add a new run, or refresh the row of a known one (keeping the sort order)."""
         for row, existing in enumerate(self._records):
             if existing.id == record.id:
@@ -128,6 +130,7 @@ class RunTableModel(QAbstractTableModel):
             self.beginInsertRows(QModelIndex(), row, row)
             self._records.append(record)
             self.endInsertRows()
+        self._sorted = False
         self.sort(*self._order)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -136,9 +139,11 @@ class RunTableModel(QAbstractTableModel):
         Done here in one Python ``sorted`` rather than by the proxy, whose per-pair
         ``lessThan`` calls into Python took 1.7 s for 10,000 runs.
         """
+        if column < 0 or (self._sorted and (column, order) == self._order):
+            self._order = (column, order)
+            return  # nothing to move: the view asks again for the order it already has
         self._order = (column, order)
-        if column < 0:
-            return
+        self._sorted = True
         self.layoutAboutToBeChanged.emit()
         before = self._records
         self._records = sorted_records(before, column, order)
@@ -153,7 +158,7 @@ class RunTableModel(QAbstractTableModel):
         self.changePersistentIndexList(old_indexes, new_indexes)
         self.layoutChanged.emit()
 
-    def record_at(self, row: int) -> RunRecord:
+    def record_at(self, row: int) -> RunRow:
         return self._records[row]
 
     def remove_ids(self, ids: set[int]) -> None:
@@ -163,7 +168,7 @@ class RunTableModel(QAbstractTableModel):
                 del self._records[row]
                 self.endRemoveRows()
 
-    def records(self) -> list[RunRecord]:
+    def records(self) -> list[RunRow]:
         return list(self._records)
 
 
@@ -195,22 +200,20 @@ class RunFilterProxy(QSortFilterProxyModel):
         if not (self.model_kind or self.sweep_id):
             return True
         record = self.sourceModel().record_at(row)
-        if self.model_kind and record.spec.model != self.model_kind:
+        if self.model_kind and record.model != self.model_kind:
             return False
         return not (self.sweep_id and record.sweep_id != self.sweep_id)
 
 
-def sorted_records(records: list[RunRecord], column: int, order: Qt.SortOrder) -> list[RunRecord]:
+def sorted_records(records: list[RunRow], column: int, order: Qt.SortOrder) -> list[RunRow]:
     """``records`` by ``COLUMNS[column]``'s raw value, blanks last whichever the order."""
     if column < 0:
         return list(records)
     getter = COLUMNS[column][1]
-    keyed = [(getter(r), r) for r in records]
-    present = [(v, r) for v, r in keyed if not _blank(v)]
-    blanks = [r for v, r in keyed if _blank(v)]
-    present.sort(key=lambda pair: pair[0], reverse=order == Qt.SortOrder.DescendingOrder)
-    return [r for _, r in present] + blanks
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    present, blanks = [], []
+    for record in records:
+        value = getter(record)
+        # None and NaN (the only value unequal to itself) are blanks.
+        (blanks if value is None or value != value else present).append(record)
+    present.sort(key=getter, reverse=order == Qt.SortOrder.DescendingOrder)
+    return present + blanks

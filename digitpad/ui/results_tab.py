@@ -27,13 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.core.runs import RunRecord, RunStore
+from digitpad.core.runs import RunRecord, RunRow, RunStore
 from digitpad.core.specs import MODEL_KINDS
 from digitpad.core.sweeps import sweep_for_id
 from digitpad.ui.curves import make_plot
 from digitpad.ui.first_five_dialog import FirstFiveDialog
 from digitpad.ui.lazy_page import LazyPage
-from digitpad.ui.results_model import COLUMNS, RECORD_ROLE, RunFilterProxy, RunTableModel
+from digitpad.ui.results_model import COLUMNS, ROW_ROLE, RunFilterProxy, RunTableModel
 from digitpad.ui.run_inspector import RunInspector
 from digitpad.ui.sweep_view import SweepView
 
@@ -187,16 +187,16 @@ class ResultsTab(QWidget):
 
     def reload(self) -> None:
         """Read every run from the store."""
-        records = self.store.list_runs()
-        self.model.set_records(records)
-        self._refresh_sweeps(records)
+        rows = self.store.list_rows()
+        self.model.set_records(rows)
+        self._refresh_sweeps(rows)
         self._on_selection()
 
     def add_record(self, record: RunRecord) -> None:
-        self.model.upsert(record)
+        self.model.upsert(RunRow.from_record(record))
         self._refresh_sweeps(self.model.records())
 
-    def _refresh_sweeps(self, records: list[RunRecord]) -> None:
+    def _refresh_sweeps(self, records: list[RunRow]) -> None:
         current = self.sweep_filter.currentData()
         sweeps = sorted({r.sweep_id for r in records if r.sweep_id})
         self.sweep_filter.blockSignals(True)
@@ -260,9 +260,13 @@ class ResultsTab(QWidget):
             twins = self.store.get_many(ex2)
         self.sweep_view.show_sweep(sweep, records, twins)
 
-    def selected_records(self) -> list[RunRecord]:
+    def selected_rows(self) -> list[RunRow]:
         rows = self.table.selectionModel().selectedRows()
-        return [self.proxy.index(i.row(), 0).data(RECORD_ROLE) for i in rows]
+        return [self.proxy.index(i.row(), 0).data(ROW_ROLE) for i in rows]
+
+    def selected_records(self) -> list[RunRecord]:
+        """The selected runs in full (curves included), read from the store."""
+        return self.store.get_many(row.id for row in self.selected_rows())
 
     # --- selection: curves and spec --------------------------------------------------------
 
@@ -271,15 +275,15 @@ class ResultsTab(QWidget):
             self._inspect_selection()
 
     def _inspect_selection(self) -> None:
-        selected = self.selected_records()
-        record = selected[0] if len(selected) == 1 else None
+        selected = self.selected_rows()
+        row = selected[0] if len(selected) == 1 else None
         shown = self.inspector.record
-        if record is not None and shown is not None and record.id == shown.id:
+        if row is not None and shown is not None and row.id == shown.id:
             return  # already shown (or on its way)
-        self.inspector.inspect(record)
+        self.inspector.inspect(self.store.get(row.id) if row else None)
 
     def _on_selection(self, *_args) -> None:
-        selected = self.selected_records()
+        selected = self.selected_rows()
         self.overlay.clear()
         one_model = len(selected) == 1 and selected[0].has_model
         self.use_button.setEnabled(one_model)
@@ -364,7 +368,7 @@ class ResultsTab(QWidget):
         return dialog
 
     def delete_selected(self) -> None:
-        selected = self.selected_records()
+        selected = self.selected_rows()
         if not selected:
             return
         ids = sorted(r.id for r in selected)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from digitpad.core.runs import RunRecord
 from digitpad.core.sweeps import LabTable, Sweep, lab_table, metric_pairs
 from digitpad.ui.curves import make_plot
+from digitpad.ui.lazy_page import LazyPage
 
 OURS_PEN = pg.mkPen((30, 90, 200), width=3)
 REPORT_PEN = pg.mkPen((120, 120, 120), width=2, style=Qt.PenStyle.DashLine)
@@ -50,10 +51,8 @@ class SweepView(QWidget):
         self.figure_plot = make_plot("sweepFigurePlot", "system accuracy")
         self.time_plot = make_plot("sweepTimePlot", "convergence time (s)")
         self.loss_plot = make_plot("sweepLossPlot", "training loss")
-        self.metric_note = QLabel("", objectName="metricComparison")
-        self.metric_note.setWordWrap(True)
-        self.accuracy_loss_plot = make_plot("ex3AccuracyLossPlot", "loss, metric = accuracy")
-        self.mse_loss_plot = make_plot("ex3MseLossPlot", "loss, metric = mse")
+        # Built when an exercise 3 sweep is first shown: two plots fewer to build otherwise.
+        self.ex3 = LazyPage(MetricComparison)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.title, 1)
@@ -62,14 +61,6 @@ class SweepView(QWidget):
         plots = QHBoxLayout()
         for plot in (self.figure_plot, self.time_plot, self.loss_plot):
             plots.addWidget(plot)
-        self.ex3 = QWidget()
-        ex3_plots = QHBoxLayout()
-        ex3_plots.addWidget(self.accuracy_loss_plot)
-        ex3_plots.addWidget(self.mse_loss_plot)
-        ex3_layout = QVBoxLayout(self.ex3)
-        ex3_layout.setContentsMargins(0, 0, 0, 0)
-        ex3_layout.addWidget(self.metric_note)
-        ex3_layout.addLayout(ex3_plots)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.table_view)
@@ -103,7 +94,7 @@ class SweepView(QWidget):
         self._plot_figures(sweep, self.table)
         self._plot_losses(records, self.loss_plot, sweep.param)
         if sweep.measure == "mse":
-            self._show_metric_comparison(accuracy_twins or [], records)
+            self.ex3.content().show_pairs(accuracy_twins or [], records)
 
     def _fill_table(self, table: LabTable) -> None:
         self.table_model.setHorizontalHeaderLabels(table.columns)
@@ -158,33 +149,6 @@ class SweepView(QWidget):
                     name=f"{label}, seed {record.result.seed}",
                 )
 
-    def _show_metric_comparison(
-        self, accuracy_runs: list[RunRecord], mse_runs: list[RunRecord]
-    ) -> None:
-        for plot in (self.accuracy_loss_plot, self.mse_loss_plot):
-            plot.clear()
-        pairs = metric_pairs(accuracy_runs, mse_runs)
-        if not pairs:
-            self.metric_note.setText(
-                "To see that the metric does not change training, also run exercise 2 with "
-                "the same settings: its runs differ from these only by the metric, and their "
-                "loss curves will appear here side by side."
-            )
-            return
-        for i, pair in enumerate(pairs):
-            pen = pg.mkPen(PALETTE[i % len(PALETTE)], width=2)
-            epochs = list(range(1, len(pair.loss_mse) + 1))
-            name = f"batch {pair.batch_size}"
-            self.accuracy_loss_plot.plot(epochs, pair.loss_accuracy, pen=pen, name=name)
-            self.mse_loss_plot.plot(epochs, pair.loss_mse, pen=pen, name=name)
-        gap = max(p.largest_gap for p in pairs)
-        finals = ", ".join(f"batch {p.batch_size}: {p.final_mse:.4f}" for p in pairs)
-        self.metric_note.setText(
-            f"Same runs but for the metric: the largest difference between the two loss "
-            f"curves is {gap:.2g}, so the metric does not change training; it is only "
-            f"reported. Final test MSE per batch size: {finals}."
-        )
-
     # --- copy and export -------------------------------------------------------------------
 
     def copy_markdown(self) -> None:
@@ -210,3 +174,48 @@ class SweepView(QWidget):
             return None
         self.message.emit(f"Lab table exported to {path}")
         return path
+
+
+class MetricComparison(QWidget):
+    """Exercise 3's evidence: the loss curves of runs that differ only by their metric,
+    side by side, and the final test MSE per batch size."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.metric_note = QLabel("", objectName="metricComparison")
+        self.metric_note.setWordWrap(True)
+        self.accuracy_loss_plot = make_plot("ex3AccuracyLossPlot", "loss, metric = accuracy")
+        self.mse_loss_plot = make_plot("ex3MseLossPlot", "loss, metric = mse")
+        plots = QHBoxLayout()
+        plots.addWidget(self.accuracy_loss_plot)
+        plots.addWidget(self.mse_loss_plot)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.metric_note)
+        layout.addLayout(plots)
+
+    def show_pairs(self, accuracy_runs: list[RunRecord], mse_runs: list[RunRecord]) -> None:
+        """Pair the runs of an exercise 2 and an exercise 3 sweep and plot each pair."""
+        for plot in (self.accuracy_loss_plot, self.mse_loss_plot):
+            plot.clear()
+        pairs = metric_pairs(accuracy_runs, mse_runs)
+        if not pairs:
+            self.metric_note.setText(
+                "To see that the metric does not change training, also run exercise 2 with "
+                "the same settings: its runs differ from these only by the metric, and their "
+                "loss curves will appear here side by side."
+            )
+            return
+        for i, pair in enumerate(pairs):
+            pen = pg.mkPen(PALETTE[i % len(PALETTE)], width=2)
+            epochs = list(range(1, len(pair.loss_mse) + 1))
+            name = f"batch {pair.batch_size}"
+            self.accuracy_loss_plot.plot(epochs, pair.loss_accuracy, pen=pen, name=name)
+            self.mse_loss_plot.plot(epochs, pair.loss_mse, pen=pen, name=name)
+        gap = max(p.largest_gap for p in pairs)
+        finals = ", ".join(f"batch {p.batch_size}: {p.final_mse:.4f}" for p in pairs)
+        self.metric_note.setText(
+            f"Same runs but for the metric: the largest difference between the two loss "
+            f"curves is {gap:.2g}, so the metric does not change training; it is only "
+            f"reported. Final test MSE per batch size: {finals}."
+        )
