@@ -175,7 +175,11 @@ _RESULT_COLUMNS = {
     "model_path": "TEXT",
 }
 _RESULT_ASSIGNMENTS = ", ".join(f"{name}=?" for name in _RESULT_COLUMNS)
-_LIST_ROWS = f"SELECT {', '.join(RunRow._fields)} FROM runs ORDER BY id"
+_LIST_ROWS = f"SELECT {', '.join(RunRow._fields)} FROM runs"
+# ORDER BY expressions: the columns, and the one derived figure.
+_SORT_KEYS = {name: name for name in RunRow._fields} | {
+    "baseline_error": "(100.0 - test_accuracy * 100.0)"
+}
 
 
 @contextmanager
@@ -195,8 +199,15 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+# Only CNNs have these: an MLP's row leaves them blank (its spec keeps unused defaults).
+_CNN_ONLY = ("filters", "kernel_size")
+
+
 def _spec_values(spec: RunSpec) -> list[Any]:
-    return [getattr(spec, name) for name in _SPEC_COLUMNS]
+    return [
+        None if name in _CNN_ONLY and not spec.is_cnn else getattr(spec, name)
+        for name in _SPEC_COLUMNS
+    ]
 
 
 def _result_values(result: RunResult | None) -> list[Any]:
@@ -419,7 +430,53 @@ class RunStore:
     def list_rows(self) -> list[RunRow]:
         """Every run as a table row, oldest first (see ``RunRow``)."""
         with self._connect() as db, _collector_paused():
-            return list(map(RunRow._make, db.execute(_LIST_ROWS)))
+            return list(map(RunRow._make, db.execute(_LIST_ROWS + " ORDER BY id")))
+
+    def rows(self, run_ids: Iterable[int]) -> dict[int, RunRow]:
+        """Table rows of some runs, by id (runs since deleted are left out)."""
+        ids = list(run_ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._connect() as db:
+            found = db.execute(f"{_LIST_ROWS} WHERE id IN ({marks})", ids)
+            return {row[0]: RunRow._make(row) for row in found}
+
+    def ordered_ids(
+        self,
+        sort_by: str = "id",
+        descending: bool = False,
+        model: str | None = None,
+        sweep_id: str | None = None,
+    ) -> list[int]:
+        """Ids of the runs of one model kind and one sweep (None: all), sorted by a RunRow
+        field with blanks last in either direction, then by id.
+
+        SQLite sorts and filters 10,000 runs in a few milliseconds, so a table can show any
+        order and read only the rows on screen (see ``rows``).
+        """
+        if sort_by not in _SORT_KEYS:
+            raise ValueError(f"cannot sort runs by {sort_by!r}; use one of {', '.join(_SORT_KEYS)}")
+        key, direction = _SORT_KEYS[sort_by], "DESC" if descending else "ASC"
+        where, args = [], []
+        if model:
+            where.append("model = ?")
+            args.append(model)
+        if sweep_id:
+            where.append("sweep_id = ?")
+            args.append(sweep_id)
+        query = "SELECT id FROM runs"
+        if where:
+            query += " WHERE " + " AND ".join(where)
+        query += f" ORDER BY {key} IS NULL, {key} {direction}, id {direction}"
+        with self._connect() as db:
+            return [row[0] for row in db.execute(query, args)]
+
+    def sweep_ids(self) -> list[str]:
+        """Every sweep id in the store, sorted."""
+        with self._connect() as db:
+            query = "SELECT DISTINCT sweep_id FROM runs WHERE sweep_id IS NOT NULL ORDER BY 1"
+            return [row[0] for row in db.execute(query)]
 
     def get(self, run_id: int) -> RunRecord | None:
         found = self.get_many([run_id])

@@ -33,7 +33,7 @@ from digitpad.core.sweeps import sweep_for_id
 from digitpad.ui.curves import make_plot
 from digitpad.ui.first_five_dialog import FirstFiveDialog
 from digitpad.ui.lazy_page import LazyPage
-from digitpad.ui.results_model import COLUMNS, ROW_ROLE, RunFilterProxy, RunTableModel
+from digitpad.ui.results_model import COLUMNS, ROW_ROLE, RunTableModel
 from digitpad.ui.run_inspector import RunInspector
 from digitpad.ui.sweep_view import SweepView
 
@@ -60,12 +60,10 @@ class ResultsTab(QWidget):
     def __init__(self, store: RunStore, parent: QWidget | None = None):
         super().__init__(parent)
         self.store = store
-        self.model = RunTableModel(self)
-        self.proxy = RunFilterProxy(self)
-        self.proxy.setSourceModel(self.model)
+        self.model = RunTableModel(store, self)
 
         self.table = QTableView(objectName="resultsTable")
-        self.table.setModel(self.proxy)
+        self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -186,19 +184,19 @@ class ResultsTab(QWidget):
     # --- data ------------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Read every run from the store."""
-        rows = self.store.list_rows()
-        self.model.set_records(rows)
-        self._refresh_sweeps(rows)
+        """Read the run list from the store again."""
+        self.model.reload()
+        self._refresh_sweeps()
         self._on_selection()
 
     def add_record(self, record: RunRecord) -> None:
-        self.model.upsert(RunRow.from_record(record))
-        self._refresh_sweeps(self.model.records())
+        self.model.upsert(record)
+        if record.sweep_id and self.sweep_filter.findData(record.sweep_id) < 0:
+            self._refresh_sweeps()
 
-    def _refresh_sweeps(self, records: list[RunRow]) -> None:
+    def _refresh_sweeps(self) -> None:
         current = self.sweep_filter.currentData()
-        sweeps = sorted({r.sweep_id for r in records if r.sweep_id})
+        sweeps = self.store.sweep_ids()
         self.sweep_filter.blockSignals(True)
         self.sweep_filter.clear()
         self.sweep_filter.addItem("all runs", None)
@@ -209,7 +207,7 @@ class ResultsTab(QWidget):
 
     def _apply_filters(self) -> None:
         sweep_id = self.sweep_filter.currentData()
-        self.proxy.set_filters(self.kind_filter.currentData(), sweep_id)
+        self.model.set_filters(self.kind_filter.currentData(), sweep_id)
         self._show_sweep_table(sweep_id)
 
     @property
@@ -233,7 +231,7 @@ class ResultsTab(QWidget):
 
     def show_sweep(self, sweep_id: str) -> None:
         """Filter on a sweep's runs and show its lab table."""
-        self._refresh_sweeps(self.model.records())
+        self._refresh_sweeps()
         index = self.sweep_filter.findData(sweep_id)
         if index >= 0:
             self.sweep_filter.setCurrentIndex(index)
@@ -244,8 +242,7 @@ class ResultsTab(QWidget):
             if self.sweep_page.is_built():
                 self.sweep_view.show_sweep(None, [])
             return
-        ids = [r.id for r in self.model.records() if r.sweep_id == sweep_id]
-        records = self.store.get_many(ids)  # with their curves
+        records = self.store.get_many(self.store.ordered_ids(sweep_id=sweep_id))  # with curves
         sweep = sweep_for_id(sweep_id, records)
         if sweep is None:
             self.sweep_view.show_sweep(None, [])
@@ -256,13 +253,14 @@ class ResultsTab(QWidget):
             return
         twins = None
         if sweep.measure == "mse":  # exercise 3: compare with exercise 2's runs
-            ex2 = [r.id for r in self.model.records() if (r.sweep_id or "").startswith("ex2-")]
-            twins = self.store.get_many(ex2)
+            ex2 = [s for s in self.store.sweep_ids() if s.startswith("ex2-")]
+            twins = self.store.get_many(i for s in ex2 for i in self.store.ordered_ids(sweep_id=s))
         self.sweep_view.show_sweep(sweep, records, twins)
 
     def selected_rows(self) -> list[RunRow]:
         rows = self.table.selectionModel().selectedRows()
-        return [self.proxy.index(i.row(), 0).data(ROW_ROLE) for i in rows]
+        found = (self.model.index(i.row(), 0).data(ROW_ROLE) for i in rows)
+        return [row for row in found if row is not None]
 
     def selected_records(self) -> list[RunRecord]:
         """The selected runs in full (curves included), read from the store."""
@@ -398,14 +396,14 @@ class ResultsTab(QWidget):
             with open(path, "w", newline="") as f:
                 writer = csv.writer(f)
                 writer.writerow([c[0] for c in COLUMNS])
-                for row in range(self.proxy.rowCount()):
+                for row in range(self.model.rowCount()):
                     writer.writerow(
-                        [self.proxy.index(row, col).data() for col in range(len(COLUMNS))]
+                        [self.model.index(row, col).data() for col in range(len(COLUMNS))]
                     )
         except OSError as exc:
             self.message.emit(f"Could not write {path}: {exc.strerror or exc}")
             return None
-        self.message.emit(f"Exported {self.proxy.rowCount()} run(s) to {path}")
+        self.message.emit(f"Exported {self.model.rowCount()} run(s) to {path}")
         return path
 
 
