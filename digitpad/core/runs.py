@@ -575,4 +575,9 @@ def _alive(pid: int | None) -> bool:
         return False
     except PermissionError:  # exists, owned by someone else
         return True
-    return True
+    # A zombie has ended but not been reaped yet (in containers nothing may ever reap it).
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(") ")[2][:1] != "Z"
+    except OSError:  # no /proc (not Linux): alive as far as we can tell
+        return True

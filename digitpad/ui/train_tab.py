@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from digitpad.core.runs import RunRecord, RunStore
 from digitpad.core.specs import RunSpec
 from digitpad.core.sweeps import Sweep, estimated_cost
+from digitpad.core.trainer_process import TrainerProcess
 from digitpad.core.training import Progress
 from digitpad.ui.curves import TrainingCurves
 from digitpad.ui.sweep_panel import SweepPanel
@@ -43,6 +44,9 @@ class TrainTab(QWidget):
     def __init__(self, store: RunStore, parent: QWidget | None = None):
         super().__init__(parent)
         self.store = store
+        # Trainings run in a child process, started by the first one and kept for the next
+        # (see core.trainer_process): the window's memory does not grow with every run.
+        self.trainer = TrainerProcess(store.folder)
         self.job: TrainingJob | None = None
         self._running = False
         self.form = TrainForm()
@@ -135,7 +139,7 @@ class TrainTab(QWidget):
         self._costs = [estimated_cost(spec) for spec in specs]
         self._batch_started = time.monotonic()
         self.sweep_status.setText(f"{len(specs)} runs queued" if len(specs) > 1 else "")
-        worker = TrainingWorker(specs, self.store, sweep_id)
+        worker = TrainingWorker(specs, self.trainer, sweep_id)
         worker.progress.connect(self._on_progress)
         worker.runStarted.connect(self._on_run_started)
         worker.runFinished.connect(self._on_run_finished)
@@ -159,9 +163,10 @@ class TrainTab(QWidget):
             self.status.setText("Skipping to the next run after this batch…")
 
     def shutdown(self) -> None:
-        """Stop any run and wait for its thread (window closing)."""
+        """Stop any run, wait for its thread and end the trainer process (window closing)."""
         if self.job is not None:
             self.job.stop_and_wait()
+        self.trainer.close()
 
     # --- worker signals (GUI thread) -------------------------------------------------------
 

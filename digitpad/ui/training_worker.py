@@ -1,4 +1,5 @@
-"""Runs core training in a QThread and forwards its progress, throttled, to the GUI thread."""
+"""Runs core training (in the window's trainer process) from a QThread and forwards its
+progress, throttled, to the GUI thread."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from digitpad.core.backend import import_keras
 from digitpad.core.data import MnistData, MnistUnavailable, load_dataset
-from digitpad.core.runner import run_and_record
-from digitpad.core.runs import RunStore, RunStoreError
 from digitpad.core.specs import RunSpec
-from digitpad.core.training import Progress, release_memory
+from digitpad.core.trainer_process import TrainerProcess
+from digitpad.core.training import Progress
 
 # Batch events cross threads in bundles, at most this often (epoch events go at once).
 EMIT_INTERVAL_S = 0.05
@@ -30,7 +29,8 @@ def shared_mnist() -> MnistData:
 
 
 class TrainingWorker(QObject):
-    """Trains a list of specs one after another (one spec for a single run).
+    """Trains a list of specs one after another (one spec for a single run), in the window's
+    ``TrainerProcess``, and relays what that process reports as signals.
 
     Signals
     -------
@@ -47,26 +47,21 @@ class TrainingWorker(QObject):
     failed = Signal(str)
     done = Signal()
 
-    def __init__(self, specs: list[RunSpec], store: RunStore, sweep_id: str | None = None):
+    def __init__(self, specs: list[RunSpec], trainer: TrainerProcess, sweep_id: str | None = None):
         super().__init__()
         self.specs = specs
-        self.store = store
+        self.trainer = trainer
         self.sweep_id = sweep_id
-        self._stop_all = threading.Event()
-        self._skip_current = threading.Event()
         self._pending: list[Progress] = []
         self._last_emit = 0.0
 
     def stop(self) -> None:
         """Stop the current run after its current batch, and run nothing more."""
-        self._stop_all.set()
+        self.trainer.stop()
 
     def skip(self) -> None:
         """Stop the current run after its current batch, then go on with the next."""
-        self._skip_current.set()
-
-    def _should_stop(self) -> bool:
-        return self._stop_all.is_set() or self._skip_current.is_set()
+        self.trainer.skip()
 
     def _on_progress(self, event: Progress) -> None:
         self._pending.append(event)
@@ -83,33 +78,22 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            data = shared_mnist()
+            data = shared_mnist()  # here too: the inspector and exercise 5 read it
         except MnistUnavailable as exc:
             self.failed.emit(str(exc))
             self.done.emit()
             return
-        import_keras()  # the canvas does not need TensorFlow: its import happens here, once
-        for index, spec in enumerate(self.specs):
-            if self._stop_all.is_set():
-                break
-            self._skip_current.clear()
-            self.runStarted.emit(index, len(self.specs))
-            try:
-                record = run_and_record(
-                    spec,
-                    data,
-                    self.store,
-                    self._on_progress,
-                    self._should_stop,
-                    self.sweep_id,
-                    release=False,
-                )
-            except RunStoreError as exc:  # the run could not even be recorded as started
-                self.failed.emit(f"Training not started: {exc}")
-                break
+        for kind, payload in self.trainer.run_job(self.specs, self.sweep_id, data):
+            if kind == "progress":
+                self._on_progress(payload)
+                continue
             self._flush()
-            self.runFinished.emit(record)
-            release_memory()  # after the report, so a Stop shows at once
+            if kind == "started":
+                self.runStarted.emit(*payload)
+            elif kind == "finished":
+                self.runFinished.emit(payload)
+            elif kind == "failed":
+                self.failed.emit(payload)
         self.done.emit()
 
 
