@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -54,6 +55,21 @@ def test_a_killed_training_process_is_reported_and_its_run_marked(tmp_path, mnis
     assert events[-1] == ("done", None)
     (run,) = RunStore(tmp_path).list_runs()
     assert run.status == "interrupted"
+
+
+def test_a_grown_child_is_replaced_between_runs_and_the_sweep_goes_on(tmp_path, mnist):
+    trainer = TrainerProcess(tmp_path, recycle_mib=-1)  # "grown" after every run
+    specs = [RunSpec(neurons=n, epochs=1, train_limit=600, seed=n) for n in (8, 9, 10)]
+    try:
+        events = list(trainer.run_job(specs, "sweep-2", mnist))
+    finally:
+        trainer.close()
+    assert [p for k, p in events if k == "started"] == [(0, 3), (1, 3), (2, 3)]
+    assert [p.spec.neurons for k, p in events if k == "finished"] == [8, 9, 10]
+    assert "failed" not in [k for k, _ in events] and events[-1] == ("done", None)
+    with sqlite3.connect(RunStore(tmp_path).path) as db:
+        pids = [pid for (pid,) in db.execute("SELECT pid FROM runs ORDER BY id")]
+    assert len(set(pids)) == 3 and os.getpid() not in pids  # one fresh child per run
 
 
 PARENT = """

@@ -4,7 +4,8 @@ Keras and TensorFlow keep part of every model they build for as long as the proc
 the functions traced for it stay in TensorFlow's function library, and its native memory is
 not all returned. Measured here (``benchmarks/bench_soak.py``), a window that trained in its
 own process grew by about 13 MiB a run, 6 to 8 of them in plain Keras 3. A child process
-holds all of that instead, and is replaced once it has grown by ``RECYCLE_MIB``.
+holds all of that instead, and is replaced, between two runs (a sweep goes on in the new
+one), once it has grown by ``RECYCLE_MIB``.
 
 The child is started by the first job and kept for the next ones, so TensorFlow is imported
 (about 5 s) once, not per run. It writes every run to the store itself, as any run does, and
@@ -23,7 +24,7 @@ from digitpad.core.data import MnistData, load_dataset
 from digitpad.core.runs import RunStore, RunStoreError
 from digitpad.core.specs import RunSpec
 
-RECYCLE_MIB = 1024  # a child grown by more than this since its first run is replaced
+RECYCLE_MIB = 512  # a child grown by more than this since its first run is replaced
 POLL_S = 0.1
 
 # Events, as (kind, payload) tuples:
@@ -32,6 +33,8 @@ POLL_S = 0.1
 #   ("finished", RunRecord): the run ended (done, stopped or failed) and is stored.
 #   ("failed", str): the job could not go on (no MNIST, the store cannot be written...).
 #   ("done", None): the job is over.
+# and, handled by run_job itself: ("recycle", index): the child has grown too much and
+# ends; a new one goes on from spec ``index``.
 Event = tuple[str, Any]
 
 
@@ -42,8 +45,9 @@ class TrainerProcess:
     ``close`` ends the child (it also ends by itself when this process dies).
     """
 
-    def __init__(self, store_folder: str | os.PathLike):
+    def __init__(self, store_folder: str | os.PathLike, recycle_mib: float = RECYCLE_MIB):
         self.store_folder = str(store_folder)
+        self.recycle_mib = recycle_mib
         self._context = get_context("spawn")  # a fresh interpreter: TensorFlow and fork clash
         # Made with the child (each is an OS semaphore or pipe), dropped when it ends.
         self._process = self._jobs = self._events = self._stop = self._skip = None
@@ -62,7 +66,14 @@ class TrainerProcess:
         self._stop, self._skip = self._context.Event(), self._context.Event()
         self._process = self._context.Process(
             target=_child_main,
-            args=(self.store_folder, self._jobs, self._events, self._stop, self._skip),
+            args=(
+                self.store_folder,
+                self._jobs,
+                self._events,
+                self._stop,
+                self._skip,
+                self.recycle_mib,
+            ),
             name="digitpad-trainer",
             daemon=True,
         )
@@ -79,8 +90,12 @@ class TrainerProcess:
         self._ensure_started()
         self._stop.clear()
         self._skip.clear()
-        origin = (data.source, data.location, data.sha256)
-        self._jobs.put(([spec.to_json() for spec in specs], sweep_id, origin))
+        job = (
+            [spec.to_json() for spec in specs],
+            sweep_id,
+            (data.source, data.location, data.sha256),
+        )
+        self._jobs.put((*job, 0))
         while True:
             try:
                 kind, payload = self._events.get(timeout=POLL_S)
@@ -96,6 +111,14 @@ class TrainerProcess:
                     )
                     yield ("done", None)
                     return
+                continue
+            if kind == "recycle":  # the child ends after this; a fresh one takes over
+                stopping = self._stop.is_set()
+                self._process.join(30)
+                self._ensure_started()
+                if stopping:
+                    self._stop.set()
+                self._jobs.put((*job, payload))
                 continue
             yield kind, payload
             if kind == "done":
@@ -131,14 +154,17 @@ class TrainerProcess:
 # --- in the child ------------------------------------------------------------------------
 
 
-def _child_main(store_folder: str, jobs, events, stop, skip) -> None:
+def _child_main(store_folder: str, jobs, events, stop, skip, recycle_mib: float) -> None:
     from digitpad.core.backend import import_keras
     from digitpad.core.runner import run_and_record
 
     parent = os.getppid()
     store: RunStore | None = None
     data: dict[tuple, MnistData] = {}
-    first_rss = None
+    first_rss = None  # after this child's first run: what later growth is measured from
+
+    def grown() -> bool:
+        return first_rss is not None and _rss_mib() - first_rss > recycle_mib
 
     def should_stop() -> bool:
         if os.getppid() != parent:
@@ -151,7 +177,7 @@ def _child_main(store_folder: str, jobs, events, stop, skip) -> None:
         job = jobs.get()
         if job is None:
             return
-        specs_json, sweep_id, origin = job
+        specs_json, sweep_id, origin, start = job
         try:
             store = store or RunStore(store_folder)
             if origin not in data:
@@ -162,9 +188,10 @@ def _child_main(store_folder: str, jobs, events, stop, skip) -> None:
             events.put(("done", None))
             continue
         specs = [RunSpec.from_json(text) for text in specs_json]
-        for index, spec in enumerate(specs):
+        for index in range(start, len(specs)):
             if stop.is_set():
                 break
+            spec = specs[index]
             skip.clear()
             events.put(("started", (index, len(specs))))
             try:
@@ -180,9 +207,12 @@ def _child_main(store_folder: str, jobs, events, stop, skip) -> None:
                 events.put(("failed", f"Training not started: {exc}"))
                 break
             events.put(("finished", record))
+            first_rss = first_rss or _rss_mib()
+            if index + 1 < len(specs) and not stop.is_set() and grown():
+                events.put(("recycle", index + 1))
+                return
         events.put(("done", None))
-        first_rss = first_rss or _rss_mib()
-        if _rss_mib() - first_rss > RECYCLE_MIB:
+        if grown():
             return  # the next job starts a fresh child
 
 
