@@ -72,6 +72,17 @@ def test_a_grown_child_is_replaced_between_runs_and_the_sweep_goes_on(tmp_path, 
     assert len(set(pids)) == 3 and os.getpid() not in pids  # one fresh child per run
 
 
+def test_a_job_after_a_child_retired_goes_to_a_fresh_one(tmp_path, mnist):
+    trainer = TrainerProcess(tmp_path, recycle_mib=-1)  # retires after each job
+    try:
+        for neurons in (8, 9):
+            spec = RunSpec(neurons=neurons, epochs=1, train_limit=600)
+            events = list(trainer.run_job([spec], None, mnist))
+            assert [p.status for k, p in events if k == "finished"] == ["done"], events
+    finally:
+        trainer.close()
+
+
 PARENT = """
 import sys
 from digitpad.core.data import load_dataset

@@ -120,9 +120,12 @@ class TrainerProcess:
                     self._stop.set()
                 self._jobs.put((*job, payload))
                 continue
-            yield kind, payload
             if kind == "done":
+                if payload == "retiring":  # grown too much: wait until it has ended, so the
+                    self._process.join(30)  # next job does not go to a closing child
+                yield "done", None
                 return
+            yield kind, payload
 
     def stop(self) -> None:
         """End the current run after its current batch, and the job with it."""
@@ -211,9 +214,10 @@ def _child_main(store_folder: str, jobs, events, stop, skip, recycle_mib: float)
             if index + 1 < len(specs) and not stop.is_set() and grown():
                 events.put(("recycle", index + 1))
                 return
-        events.put(("done", None))
         if grown():
+            events.put(("done", "retiring"))
             return  # the next job starts a fresh child
+        events.put(("done", None))
 
 
 def _load(source: str, location: str, sha256: str) -> MnistData:
