@@ -1,8 +1,9 @@
-"""Training from the window vs the same train() headless, in one process; and GUI stalls.
+"""Training from the window vs the same train() headless; and GUI stalls.
 
-Alternates headless and GUI runs of the same spec (same seed) and prints the median
-convergence times, their ratio, and the longest gap between 10 ms QTimer ticks on the GUI
-thread during the GUI runs (a stall the user would feel).
+Alternates headless runs (in this process) and GUI runs (in the window's trainer process)
+of the same spec (same seed) and prints the median convergence times, their ratio, and
+the longest gap between 10 ms QTimer ticks on the GUI thread during the GUI runs (a stall
+the user would feel).
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui_training.py [--repeats 3]
 """
