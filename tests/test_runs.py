@@ -54,13 +54,32 @@ def _varied_store(tmp_path) -> RunStore:
 def test_table_rows_match_the_records_parsed_from_json(tmp_path):
     store = _varied_store(tmp_path)
     records = store.list_runs()
-    assert store.list_rows() == [RunRow.from_record(r) for r in records]
-    by_id = {row.id: row for row in store.list_rows()}
+    by_id = store.rows(r.id for r in records)
+    assert [by_id[r.id] for r in records] == [RunRow.from_record(r) for r in records]
     cnn = by_id[records[1].id]
     assert (cnn.kernel_size, cnn.learning_rate, cnn.train_size) == (5, 0.002, 3000)
     assert cnn.baseline_error == pytest.approx(1.5)
     assert by_id[records[2].id].test_accuracy is None and by_id[records[2].id].error
     assert by_id[records[4].id].epochs == RunSpec().epochs  # missing field: the default
+
+
+def test_newest_runs_with_their_model_still_on_disk(tmp_path):
+    store = RunStore(tmp_path)
+    ids = []
+    for neurons in (8, 16, 32, 64):
+        spec = RunSpec(neurons=neurons)
+        run_id = store.start_run(spec)
+        result = fake_result(spec, 0.9)
+        if neurons != 64:  # the newest run saved no model
+            model = store.model_dir(run_id) / "model.keras"
+            model.parent.mkdir(parents=True)
+            model.write_bytes(b"a model")
+            result.model_path = str(model)
+        store.finish_run(run_id, result)
+        ids.append(run_id)
+    (store.model_dir(ids[1]) / "model.keras").unlink()  # deleted by hand since
+    assert [row.id for row in store.newest_with_models(5)] == [ids[2], ids[0]]
+    assert [row.id for row in store.newest_with_models(1)] == [ids[2]]
 
 
 def test_a_database_of_the_first_layout_is_upgraded_without_losing_anything(tmp_path):
@@ -75,7 +94,8 @@ def test_a_database_of_the_first_layout_is_upgraded_without_losing_anything(tmp_
 
     reopened = RunStore(tmp_path)
     assert reopened.get_many(r.id for r in records) == records
-    assert reopened.list_rows() == [RunRow.from_record(r) for r in records]
+    rows = reopened.rows(r.id for r in records)
+    assert [rows[r.id] for r in records] == [RunRow.from_record(r) for r in records]
     with sqlite3.connect(store.path) as db:
         assert db.execute("SELECT count(*) FROM runs WHERE curves_json IS NOT NULL").fetchone() == (
             0,

@@ -110,6 +110,28 @@ def test_stop_keeps_a_stopped_run_within_a_second(window, qtbot):
     assert window.store.get(finished.args[0].id).status == "stopped"
 
 
+def test_stop_and_skip_pressed_while_tensorflow_loads_are_not_lost(window, qtbot):
+    """Both buttons work in the seconds before the trainer process has started a run."""
+    fill_form(window, epochs=50, train_limit=20000, neurons=64, batch=50)
+    tab = window.train_tab
+    finished = []
+    tab.runFinished.connect(finished.append)
+    with qtbot.waitSignal(tab.trainingEnded, timeout=60_000):
+        tab.run_specs([tab.form.spec()] * 2)
+        tab.skip_run()  # the first run: ends after a batch, the second one starts
+        qtbot.waitUntil(lambda: len(finished) == 1, timeout=60_000)
+        assert finished[0].status == "stopped"
+        tab.stop_training()
+    assert [r.status for r in finished] == ["stopped", "stopped"]
+    assert all(r.result.epochs_run == 0 for r in finished)  # not 50 epochs each
+
+    finished.clear()
+    with qtbot.waitSignal(tab.trainingEnded, timeout=60_000):
+        tab.run_specs([tab.form.spec()])  # to the trainer process kept from above
+        tab.stop_training()
+    assert [r.status for r in finished] in ([], ["stopped"])
+
+
 def test_gui_thread_stays_responsive_while_training(window, qtbot):
     # Training is what is measured here, not the canvas' network loading at start-up.
     qtbot.waitUntil(window.draw_tab.settled, timeout=60_000)

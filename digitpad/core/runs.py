@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import shutil
@@ -12,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -99,10 +99,11 @@ class RunRecord:
 
 
 class RunRow(NamedTuple):
-    """One run as the results table lists it: plain values, read by SQLite from the stored
-    JSON, so listing 10,000 runs builds no ``RunSpec`` or ``RunResult`` (and a tuple, which
-    is built 5x faster than a dataclass). ``RunStore.get`` gives the whole record, curves
-    included, of the few rows someone looks at."""
+    """One run as the results table lists it: plain values from the runs table's columns,
+    so listing thousands of runs parses no JSON and builds no ``RunSpec`` or ``RunResult``
+    (and a tuple is built 5x faster than a dataclass). ``RunStore.get`` gives the whole
+    record, curves included, of the few rows someone looks at. ``filters`` and
+    ``kernel_size`` are None for an MLP."""
 
     id: int
     created_at: str
@@ -111,8 +112,8 @@ class RunRow(NamedTuple):
     sweep_id: str | None
     error: str | None
     neurons: int
-    filters: int
-    kernel_size: int
+    filters: int | None
+    kernel_size: int | None
     epochs: int
     batch_size: int
     metric: str
@@ -180,23 +181,6 @@ _LIST_ROWS = f"SELECT {', '.join(RunRow._fields)} FROM runs"
 _SORT_KEYS = {name: name for name in RunRow._fields} | {
     "baseline_error": "(100.0 - test_accuracy * 100.0)"
 }
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while building many tuples at once.
-
-    Each 700 new tuples start a collection, and every few of those also walk the older
-    objects: in the window (Qt, pyqtgraph, maybe TensorFlow) that doubled, at random, the
-    time to list 10,000 runs. Tuples of plain values hold no cycles to find.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # Only CNNs have these: an MLP's row leaves them blank (its spec keeps unused defaults).
@@ -427,10 +411,12 @@ class RunStore:
         with self._connect() as db:
             return [_record(row, curves) for row in db.execute(query + " ORDER BY id", args)]
 
-    def list_rows(self) -> list[RunRow]:
-        """Every run as a table row, oldest first (see ``RunRow``)."""
-        with self._connect() as db, _collector_paused():
-            return list(map(RunRow._make, db.execute(_LIST_ROWS + " ORDER BY id")))
+    def newest_with_models(self, limit: int) -> list[RunRow]:
+        """The ``limit`` newest runs whose saved model is still on disk, newest first."""
+        query = f"{_LIST_ROWS} WHERE model_path IS NOT NULL ORDER BY id DESC"
+        with self._connect() as db:
+            found = (RunRow._make(row) for row in db.execute(query))
+            return list(islice((row for row in found if row.has_model), limit))
 
     def rows(self, run_ids: Iterable[int]) -> dict[int, RunRow]:
         """Table rows of some runs, by id (runs since deleted are left out)."""

@@ -127,15 +127,25 @@ class TrainerProcess:
                 return
             yield kind, payload
 
-    def stop(self) -> None:
-        """End the current run after its current batch, and the job with it."""
-        if self._stop is not None:
-            self._stop.set()
+    def stop(self) -> bool:
+        """End the current run after its current batch, and the job with it.
 
-    def skip(self) -> None:
-        """End the current run after its current batch; the job goes on with the next."""
-        if self._skip is not None:
-            self._skip.set()
+        False if no child is running yet to tell (``run_job`` has not started it).
+        """
+        if self._stop is None:
+            return False
+        self._stop.set()
+        return True
+
+    def skip(self) -> bool:
+        """End the current run after its current batch; the job goes on with the next.
+
+        False if no child is running yet to tell.
+        """
+        if self._skip is None:
+            return False
+        self._skip.set()
+        return True
 
     def close(self, timeout: float = 10.0) -> None:
         """Ask the child to finish, then make sure it has."""

@@ -6,7 +6,6 @@ import contextlib
 import json
 import tempfile
 import time
-from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -117,9 +116,7 @@ class MainWindow(QMainWindow):
         Not all of them: a store of thousands of runs would make a selector nobody can
         use and cost a second to read. Older runs go on the canvas from the Results tab.
         """
-        rows = self.store.list_rows()
-        ids = islice((row.id for row in reversed(rows) if row.has_model), CANVAS_RUNS)
-        return self.store.get_many(ids)
+        return self.store.get_many(row.id for row in self.store.newest_with_models(CANVAS_RUNS))
 
     # --- behaviour -------------------------------------------------------------------------
 

@@ -156,7 +156,13 @@ class RunTableModel(QAbstractTableModel):
         if (column, order) == self._order and self._ids:
             return  # the view asks again for the order it already has
         self._order = (column, order)
-        self._reorder(self._query())
+        ids = self._query()
+        if len(ids) == len(self._ids) and set(ids) == set(self._ids):
+            self._reorder(ids)  # the same runs: selections follow them
+        else:  # runs came or went meanwhile (or none were read yet)
+            self.beginResetModel()
+            self._ids = ids
+            self.endResetModel()
 
     def _reorder(self, ids: list[int]) -> None:
         """Show the same runs in a new order, keeping selections and the current row."""

@@ -54,14 +54,21 @@ class TrainingWorker(QObject):
         self.sweep_id = sweep_id
         self._pending: list[Progress] = []
         self._last_emit = 0.0
+        self._stop_requested = False
+        self._in_run = False  # between a run's "started" and "finished"
+        self._skip_pending = False  # asked for before the next run had started
 
     def stop(self) -> None:
         """Stop the current run after its current batch, and run nothing more."""
+        self._stop_requested = True
         self.trainer.stop()
 
     def skip(self) -> None:
         """Stop the current run after its current batch, then go on with the next."""
-        self.trainer.skip()
+        if self._in_run:
+            self.trainer.skip()
+        else:  # the process would forget it when the run starts: tell it then
+            self._skip_pending = True
 
     def _on_progress(self, event: Progress) -> None:
         self._pending.append(event)
@@ -83,7 +90,19 @@ class TrainingWorker(QObject):
             self.failed.emit(str(exc))
             self.done.emit()
             return
+        if self._stop_requested:
+            self.done.emit()
+            return
         for kind, payload in self.trainer.run_job(self.specs, self.sweep_id, data):
+            if self._stop_requested:  # again: a Stop from before the job began was cleared
+                self.trainer.stop()
+            if kind == "started":
+                self._in_run = True
+                if self._skip_pending:
+                    self._skip_pending = False
+                    self.trainer.skip()
+            elif kind == "finished":
+                self._in_run = False
             if kind == "progress":
                 self._on_progress(payload)
                 continue
