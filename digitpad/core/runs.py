@@ -398,18 +398,10 @@ class RunStore:
         Without ``curves`` the results' ``history`` and ``batch_losses`` are left empty
         (``get`` loads them), which keeps listing thousands of runs fast.
         """
-        query, args = _SELECT_WITH_CURVES if curves else _SELECT_WITHOUT_CURVES, []
-        where = []
-        if model:
-            where.append("model=?")
-            args.append(model)
-        if sweep_id:
-            where.append("sweep_id=?")
-            args.append(sweep_id)
-        if where:
-            query += " WHERE " + " AND ".join(where)
+        where, args = _where(model, sweep_id)
+        query = f"{_SELECT_WITH_CURVES if curves else _SELECT_WITHOUT_CURVES}{where} ORDER BY id"
         with self._connect() as db:
-            return [_record(row, curves) for row in db.execute(query + " ORDER BY id", args)]
+            return [_record(row, curves) for row in db.execute(query, args)]
 
     def newest_with_models(self, limit: int) -> list[RunRow]:
         """The ``limit`` newest runs whose saved model is still on disk, newest first."""
@@ -444,17 +436,10 @@ class RunStore:
         if sort_by not in _SORT_KEYS:
             raise ValueError(f"cannot sort runs by {sort_by!r}; use one of {', '.join(_SORT_KEYS)}")
         key, direction = _SORT_KEYS[sort_by], "DESC" if descending else "ASC"
-        where, args = [], []
-        if model:
-            where.append("model = ?")
-            args.append(model)
-        if sweep_id:
-            where.append("sweep_id = ?")
-            args.append(sweep_id)
-        query = "SELECT id FROM runs"
-        if where:
-            query += " WHERE " + " AND ".join(where)
-        query += f" ORDER BY {key} IS NULL, {key} {direction}, id {direction}"
+        where, args = _where(model, sweep_id)
+        query = (
+            f"SELECT id FROM runs{where} ORDER BY {key} IS NULL, {key} {direction}, id {direction}"
+        )
         with self._connect() as db:
             return [row[0] for row in db.execute(query, args)]
 
@@ -492,6 +477,15 @@ _SELECT_WITH_CURVES = (
     "coalesce((SELECT curves_json FROM run_curves WHERE run_id = runs.id), curves_json) "
     "AS curves_json FROM runs"
 )
+
+
+def _where(model: str | None, sweep_id: str | None) -> tuple[str, list[str]]:
+    """A WHERE clause (with its leading space, or empty) keeping one model kind and sweep."""
+    tests = {"model": model, "sweep_id": sweep_id}
+    kept = {column: value for column, value in tests.items() if value}
+    if not kept:
+        return "", []
+    return " WHERE " + " AND ".join(f"{column} = ?" for column in kept), list(kept.values())
 
 
 def _upgrade(db: sqlite3.Connection) -> bool:
