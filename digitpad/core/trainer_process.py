@@ -26,6 +26,7 @@ from digitpad.core.specs import RunSpec
 
 RECYCLE_MIB = 512  # a child grown by more than this since its first run is replaced
 POLL_S = 0.1
+IDLE_CHECK_S = 1.0  # an idle child looks this often whether its window still exists
 
 # Events, as (kind, payload) tuples:
 #   ("started", (index, total)): spec ``index`` of the job begins.
@@ -102,7 +103,10 @@ class TrainerProcess:
             except queue.Empty:
                 if not self.is_alive():
                     code = self._process.exitcode if self._process else None
-                    cut = RunStore(self.store_folder).interrupted  # its run, if any
+                    try:  # reopening marks its run, if any, as interrupted
+                        cut = RunStore(self.store_folder).interrupted
+                    except RunStoreError:  # locked: the next start marks it
+                        cut = 0
                     yield (
                         "failed",
                         f"The training process ended unexpectedly (exit code {code}); "
@@ -127,25 +131,16 @@ class TrainerProcess:
                 return
             yield kind, payload
 
-    def stop(self) -> bool:
-        """End the current run after its current batch, and the job with it.
+    def stop(self) -> None:
+        """End the current run after its current batch, and the job with it (a job that
+        ``run_job`` starts later clears it)."""
+        if self._stop is not None:
+            self._stop.set()
 
-        False if no child is running yet to tell (``run_job`` has not started it).
-        """
-        if self._stop is None:
-            return False
-        self._stop.set()
-        return True
-
-    def skip(self) -> bool:
-        """End the current run after its current batch; the job goes on with the next.
-
-        False if no child is running yet to tell.
-        """
-        if self._skip is None:
-            return False
-        self._skip.set()
-        return True
+    def skip(self) -> None:
+        """End the current run after its current batch; the job goes on with the next."""
+        if self._skip is not None:
+            self._skip.set()
 
     def close(self, timeout: float = 10.0) -> None:
         """Ask the child to finish, then make sure it has."""
@@ -187,7 +182,12 @@ def _child_main(store_folder: str, jobs, events, stop, skip, recycle_mib: float)
         return stop.is_set() or skip.is_set()
 
     while True:
-        job = jobs.get()
+        try:
+            job = jobs.get(timeout=IDLE_CHECK_S)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return  # the window was killed while nothing was training
+            continue
         if job is None:
             return
         specs_json, sweep_id, origin, start = job
