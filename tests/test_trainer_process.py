@@ -59,6 +59,26 @@ def test_a_killed_training_process_is_reported_and_its_run_marked(tmp_path, mnis
     assert run.status == "interrupted"
 
 
+def test_ctrl_c_reaches_the_child_without_cutting_its_run(tmp_path, mnist):
+    trainer = TrainerProcess(tmp_path)
+    spec = RunSpec(neurons=64, epochs=500, train_limit=5000)
+    batches = 0
+    events = []
+    try:
+        for kind, payload in trainer.run_job([spec], None, mnist):
+            events.append((kind, payload))
+            if kind == "progress" and payload.kind == "batch":
+                batches += 1
+                if batches == 1:
+                    os.kill(trainer.pid(), signal.SIGINT)  # as a terminal's Ctrl+C would
+                elif batches == 20:
+                    trainer.stop()  # what the window does with it
+    finally:
+        trainer.close()
+    assert "failed" not in [k for k, _ in events]
+    assert [p.status for k, p in events if k == "finished"] == ["stopped"]
+
+
 def test_a_grown_child_is_replaced_between_runs_and_the_sweep_goes_on(tmp_path, mnist):
     trainer = TrainerProcess(tmp_path, recycle_mib=-1)  # "grown" after every run
     specs = [RunSpec(neurons=n, epochs=1, train_limit=600, seed=n) for n in (8, 9, 10)]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 from collections.abc import Iterator
 from multiprocessing import get_context
 from typing import Any
@@ -166,6 +167,9 @@ def _child_main(store_folder: str, jobs, events, stop, skip, recycle_mib: float)
     from digitpad.core.backend import import_keras
     from digitpad.core.runner import run_and_record
 
+    # Ctrl+C in the terminal that started the window reaches this process too; the window
+    # decides what it means (it stops the run through ``stop``), so it must not kill a run.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
     store: RunStore | None = None
     data: dict[tuple, MnistData] = {}
