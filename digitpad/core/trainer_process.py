@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from multiprocessing import get_context
 from typing import Any
 
-from digitpad.core.data import MnistData, load_dataset
+from digitpad.core.data import MnistData, load_same
 from digitpad.core.runs import RunStore, RunStoreError
 from digitpad.core.specs import RunSpec
 
@@ -95,7 +95,7 @@ class TrainerProcess:
         job = (
             [spec.to_json() for spec in specs],
             sweep_id,
-            (data.source, data.location, data.sha256),
+            data.origin,
         )
         self._jobs.put((*job, 0))
         while True:
@@ -166,6 +166,7 @@ class TrainerProcess:
 def _child_main(store_folder: str, jobs, events, stop, skip, recycle_mib: float) -> None:
     from digitpad.core.backend import import_keras
     from digitpad.core.runner import run_and_record
+    from digitpad.core.training import release_memory
 
     # Ctrl+C in the terminal that started the window reaches this process too; the window
     # decides what it means (it stops the run through ``stop``), so it must not kill a run.
@@ -198,7 +199,7 @@ def _child_main(store_folder: str, jobs, events, stop, skip, recycle_mib: float)
         try:
             store = store or RunStore(store_folder)
             if origin not in data:
-                data[origin] = _load(*origin)
+                data[origin] = load_same(origin)
             import_keras()
         except Exception as exc:
             events.put(("failed", str(exc)))
@@ -219,11 +220,13 @@ def _child_main(store_folder: str, jobs, events, stop, skip, recycle_mib: float)
                     lambda event: events.put(("progress", event)),
                     should_stop,
                     sweep_id,
+                    release=False,
                 )
             except RunStoreError as exc:  # could not even be recorded as started
                 events.put(("failed", f"Training not started: {exc}"))
                 break
             events.put(("finished", record))
+            release_memory()  # after the report, so a Stop shows at once
             first_rss = first_rss or _rss_mib()
             if index + 1 < len(specs) and not stop.is_set() and grown():
                 events.put(("recycle", index + 1))
@@ -232,16 +235,6 @@ def _child_main(store_folder: str, jobs, events, stop, skip, recycle_mib: float)
             events.put(("done", "retiring"))
             return  # the next job starts a fresh child
         events.put(("done", None))
-
-
-def _load(source: str, location: str, sha256: str) -> MnistData:
-    data = load_dataset(source, path=location if source == "path" else None)
-    if sha256 and data.sha256 != sha256:
-        raise RuntimeError(
-            f"MNIST from {location} is not the one the window loaded (it changed on disk); "
-            "restart DigitPad to use the new one."
-        )
-    return data
 
 
 def _rss_mib() -> float:

@@ -117,10 +117,6 @@ class RunTableModel(QAbstractTableModel):
                 return None  # locked for longer than the store waits: blank until repainted
         return self._rows.get(run_id)
 
-    def rows(self) -> list[RunRow]:
-        """Every row shown, in order (reads them all: for exports, not for painting)."""
-        return [row for i in range(len(self._ids)) if (row := self.row_at(i)) is not None]
-
     def row_of(self, run_id: int) -> int:
         """The row showing ``run_id``, or -1."""
         try:
