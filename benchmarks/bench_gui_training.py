@@ -1,9 +1,10 @@
-"""Training from the window vs the same train() headless; and GUI stalls.
+"""Training from the window vs the same run headless (``digitpad train``'s path); and GUI
+stalls.
 
-Alternates headless runs (in this process) and GUI runs (in the window's trainer process)
-of the same spec (same seed) and prints the median convergence times, their ratio, and
-the longest gap between 10 ms QTimer ticks on the GUI thread during the GUI runs (a stall
-the user would feel).
+Alternates headless runs (the engine driven from this process, no window) and GUI runs
+(the window's engine) of the same spec (same seed); both train in an engine worker. Prints
+the median convergence times, their ratio, and the longest gap between 10 ms QTimer ticks
+on the GUI thread during the GUI runs (a stall the user would feel).
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui_training.py [--repeats 3]
 """
@@ -25,10 +26,10 @@ os.environ.setdefault("DIGITPAD_HOME", tempfile.mkdtemp(prefix="digitpad-bench-"
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
-from digitpad.core.runner import run_and_record
+from digitpad.core.data import shared_mnist
+from digitpad.core.engine import Engine, Job
 from digitpad.core.specs import RunSpec
 from digitpad.ui import MainWindow
-from digitpad.ui.training_worker import shared_mnist
 
 
 def gui_run(window: MainWindow, spec: RunSpec) -> tuple[float, float]:
@@ -62,16 +63,20 @@ def main() -> int:
     data = shared_mnist()
     spec = RunSpec.for_model("mlp", seed=1)  # the lab's defaults: 60k images, 10 epochs
     headless, gui, gaps = [], [], []
+    engine = Engine(window.store)  # as `digitpad train` makes it
     for _ in range(args.repeats):
-        record = run_and_record(spec, data, window.store)
-        headless.append(record.result.convergence_time)
+        job = Job.single(spec)
+        for _event in engine.run(job, data):
+            pass
+        headless.append(job.runs[0].record.result.convergence_time)
         seconds, gap = gui_run(window, spec)
         gui.append(seconds)
         gaps.append(gap)
+    engine.close()
     window.close()
     h, g = statistics.median(headless), statistics.median(gui)
     print(f"spec: {spec.describe()}; {args.repeats} alternating repeats, medians")
-    print(f"headless train()   {h:7.2f} s")
+    print(f"headless (engine) {h:7.2f} s")
     print(
         f"from the window    {g:7.2f} s   ratio window/headless {g / h:.3f} "
         f"({(g / h - 1) * 100:+.1f} %)"

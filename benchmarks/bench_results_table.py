@@ -24,9 +24,9 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from digitpad.core.results import RunResult
 from digitpad.core.runs import RunStore
 from digitpad.core.specs import RunSpec
-from digitpad.core.training import RunResult
 from digitpad.ui.results_model import COLUMN_INDEX
 from digitpad.ui.results_tab import ResultsTab
 

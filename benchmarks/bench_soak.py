@@ -1,51 +1,49 @@
-"""Memory over many runs: 30 small runs in a row, resident memory after each.
+"""Memory over many runs: a 30-run sweep, resident memory after each run.
 
-``--where here`` trains in this process through ``run_and_record`` (the CLI's path);
-``--where child`` (the default) sends the runs to a ``TrainerProcess``, as the window does,
-and prints this process' memory and the child's. Runs alternate the MLP and the CNN on a
-small subset. Prints the memory after every run, then the average growth per run after
-the first five (target: under 2 MiB a run).
+``--where cli`` (the default) runs ``digitpad sweep`` as a user would, in its own process,
+and reads that process' memory each time it prints a finished run (and its workers'
+memory). ``--where engine`` drives the engine from this process, as the window does.
+Prints the memory after every run, then the average growth per run after the first five
+(target: at most 1 MiB a run for the process that asked for the trainings).
 
-    python benchmarks/bench_soak.py [--where child|here] [--runs 30] [--train-limit 2000]
+    python benchmarks/bench_soak.py [--where cli|engine] [--runs 30] [--train-limit 2000]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
+import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from digitpad.core.data import load_dataset
-from digitpad.core.runner import run_and_record
-from digitpad.core.runs import RunStore
-from digitpad.core.specs import RunSpec
-from digitpad.core.trainer_process import TrainerProcess
-
 WARM_UP = 5
 
 
-def rss_mib() -> float:
-    """Resident set size now, in MiB (Linux: /proc; elsewhere the peak, as a bound)."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def rss_of(pid: int) -> float:
-    """Resident set size of another process, in MiB (Linux only; 0 elsewhere)."""
+    """Resident set size of a process, in MiB (Linux: /proc)."""
     try:
         with open(f"/proc/{pid}/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
     except OSError:
         return 0.0
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(") ")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def growth(memory: list[float]) -> str:
@@ -56,41 +54,70 @@ def growth(memory: list[float]) -> str:
     )
 
 
+def values(runs: int) -> str:
+    return ",".join(str(16 + i) for i in range(runs))
+
+
+def soak_cli(args) -> tuple[list[float], list[float]]:
+    env = {**os.environ, "DIGITPAD_HOME": tempfile.mkdtemp(prefix="digitpad-soak-")}
+    argv = [sys.executable, "-m", "digitpad", "sweep", "--param", "neurons"]
+    argv += ["--values", values(args.runs), "--epochs", "1", "--train-limit"]
+    argv += [str(args.train_limit)]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True)
+    memory, workers = [], []
+    for line in proc.stdout:
+        if line.startswith("  run ") and ":" in line:
+            memory.append(rss_of(proc.pid))
+            workers.append(sum(rss_of(child) for child in children_of(proc.pid)))
+            print(
+                f"run {len(memory):3d}  CLI process {memory[-1]:7.1f} MiB   "
+                f"its workers {workers[-1]:8.1f} MiB   {line.strip()[:60]}",
+                flush=True,
+            )
+    proc.wait()
+    return memory, workers
+
+
+def soak_engine(args) -> tuple[list[float], list[float]]:
+    from digitpad.core.data import load_dataset
+    from digitpad.core.engine import Engine, Job, RunFinished
+    from digitpad.core.runs import RunStore
+    from digitpad.core.specs import RunSpec
+    from digitpad.core.sweeps import custom_sweep
+
+    data = load_dataset()
+    engine = Engine(RunStore(tempfile.mkdtemp(prefix="digitpad-soak-")))
+    base = RunSpec(epochs=1, train_limit=args.train_limit)
+    sweep = custom_sweep(base, "neurons", [16 + i for i in range(args.runs)])
+    memory, workers = [], []
+    try:
+        for event in engine.run(Job.sweep(sweep, sweep.specs()), data):
+            if isinstance(event, RunFinished):
+                memory.append(rss_of(os.getpid()))
+                workers.append(sum(rss_of(c) for c in children_of(os.getpid())))
+                print(
+                    f"run {len(memory):3d}  this process {memory[-1]:7.1f} MiB   "
+                    f"workers {workers[-1]:8.1f} MiB",
+                    flush=True,
+                )
+    finally:
+        engine.close()
+    return memory, workers
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--where", choices=("child", "here"), default="child")
+    parser.add_argument("--where", choices=("cli", "engine"), default="cli")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--train-limit", type=int, default=2000)
     args = parser.parse_args()
-    data = load_dataset()
-    folder = tempfile.mkdtemp(prefix="digitpad-soak-")
-    store = RunStore(folder)
-    trainer = TrainerProcess(folder) if args.where == "child" else None
-    kinds = ("mlp", "cnn")
-    memory, child_memory = [], []
-    try:
-        for i in range(args.runs):
-            spec = RunSpec.for_model(
-                kinds[i % 2], epochs=1, train_limit=args.train_limit, seed=i, neurons=16 + i
-            )
-            if trainer is None:
-                status = run_and_record(spec, data, store).status
-            else:
-                events = list(trainer.run_job([spec], None, data))
-                status = next((p.status for k, p in events if k == "finished"), "lost")
-                child_memory.append(rss_of(trainer.pid() or 0))
-            memory.append(rss_mib())
-            line = f"run {i + 1:3d} {spec.model:4s} {status:5s} RSS {memory[-1]:8.1f} MiB"
-            if child_memory:
-                line += f"   trainer process {child_memory[-1]:8.1f} MiB"
-            print(line, flush=True)
-    finally:
-        if trainer is not None:
-            trainer.close()
-    who = "this process" if trainer is None else "the window's side (this process)"
+    memory, workers = (soak_cli if args.where == "cli" else soak_engine)(args)
+    if len(memory) <= WARM_UP:
+        print(f"only {len(memory)} runs finished: nothing to measure")
+        return 1
+    who = "the CLI process" if args.where == "cli" else "this process (the engine's caller)"
     print(f"growth per run after the first {WARM_UP}, {who}: {growth(memory)}")
-    if child_memory:
-        print(f"growth per run after the first {WARM_UP}, trainer process: {growth(child_memory)}")
+    print(f"growth per run after the first {WARM_UP}, its workers together: {growth(workers)}")
     return 0
 
 

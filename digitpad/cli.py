@@ -8,18 +8,34 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 # TensorFlow's C++ start-up chatter would bury our output; users can still raise it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from digitpad.core.data import SOURCES, MnistUnavailable, load_dataset
+from digitpad.core.engine import (
+    CLUSTER_ENV,
+    BackendError,
+    Engine,
+    EngineEvent,
+    Job,
+    JobControl,
+    JobFailed,
+    RunFinished,
+    RunProgress,
+    RunStarted,
+    make_backend,
+)
 from digitpad.core.paths import data_home
-from digitpad.core.runs import RunStoreError
+from digitpad.core.run_columns import COLUMNS, row_dict
+from digitpad.core.run_summary import summary_line
+from digitpad.core.runs import RunRecord, RunRow, RunStore, RunStoreError
 from digitpad.core.specs import KIND_DEFAULTS, METRICS, MODEL_KINDS, OPTIMIZERS, RunSpec
+from digitpad.core.status import RunStatus
 
 TABS = ("draw", "train", "results")
 
@@ -74,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="train on rotated/zoomed/shifted/re-inked copies (CNNs only)",
     )
     train.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    add_engine_flags(train)
 
     runs = sub.add_parser("runs", help="list the stored runs")
     fmt = runs.add_mutually_exclusive_group()
@@ -98,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--train-limit", type=int, metavar="N", help="train on N images only")
     sweep.add_argument("--epochs", type=int, help="override the epochs (unless swept)")
     sweep.add_argument("--json", action="store_true", help="print the table as JSON")
+    add_engine_flags(sweep)
 
     lab = sub.add_parser(
         "lab", help="run every exercise of the lab with its settings and write one report"
@@ -107,16 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--only", help="comma-separated exercises, e.g. ex1,ex4 (default: all of them)"
     )
     lab.add_argument(
-        "--jobs",
-        type=int,
-        default=min(2, os.cpu_count() or 1),
-        help="trainings side by side, one process each (default: 2, or 1 on one core)",
-    )
-    lab.add_argument(
         "--repeats", type=int, default=1, help="runs per cell, seeds 0, 1, ... (mean ± std)"
     )
     lab.add_argument("--train-limit", type=int, metavar="N", help="train on N images only")
     lab.add_argument("--epochs", type=int, help="override the epochs (not for exercise 8)")
+    add_engine_flags(lab)
 
     build = sub.add_parser("build-weights", help="retrain the shipped weights from scratch")
     build.add_argument(
@@ -130,7 +143,24 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not retrain: export the existing weights to LiteRT (.tflite) again",
     )
+    add_engine_flags(build)
     return parser
+
+
+def add_engine_flags(parser: argparse.ArgumentParser) -> None:
+    """Where a command's trainings run: local worker processes, or a Dask cluster."""
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        help="trainings side by side on this computer, one worker process each "
+        "(default: one per core, at most 4)",
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="tcp://HOST:8786",
+        help="train on the Dask cluster whose scheduler is there "
+        f"(default: ${CLUSTER_ENV}; unset: this computer)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -175,151 +205,128 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
     return RunSpec(model=args.model, **{**KIND_DEFAULTS[args.model], **given})
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from digitpad.core.runner import run_and_record
-    from digitpad.core.runs import RunStore
-
-    try:
-        spec = spec_from_args(args)
-    except ValueError as exc:
-        _fail(f"digitpad train: error: {_flag_names(str(exc))}")
-    data = load_dataset()
+def open_store() -> RunStore:
+    """The data folder's run store, saying so when a damaged database was moved aside."""
     store = RunStore(data_home())
     if store.recovery_message:
         print(store.recovery_message, file=sys.stderr)
-    out = sys.stderr if args.json else sys.stdout
-    print(f"Training {spec.describe()} on {data.source} ({spec.train_size} images)", file=out)
+    return store
 
-    stop_requested = False
+
+def make_engine(args: argparse.Namespace, store: RunStore) -> Engine:
+    """The engine on the backend the flags ask for; a cluster that cannot be reached is
+    one line and exit code 2, before anything is trained."""
+    try:
+        return Engine(store, make_backend(args.cluster, args.jobs))
+    except (ValueError, BackendError) as exc:
+        _fail(f"digitpad {args.command}: error: {exc}")
+
+
+def run_job(engine: Engine, job: Job, data, on_event: Callable[[EngineEvent], None]) -> JobControl:
+    """Run ``job`` to its end, passing every event to ``on_event``. Ctrl+C stops the job
+    after the running runs' current batch (kept as stopped); a second one aborts."""
+    control = JobControl()
 
     def on_sigint(signum, frame):
-        nonlocal stop_requested
-        stop_requested = True
+        control.stop()
         print("\nStopping after this batch (Ctrl+C again to abort)…", file=sys.stderr)
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
-
-    def on_progress(event) -> None:
-        if event.kind == "epoch":
-            figures = "  ".join(f"{k} {v:.4f}" for k, v in event.logs.items())
-            print(
-                f"epoch {event.epoch + 1}/{event.epochs}  {figures}  ({event.elapsed:.1f} s)",
-                file=out,
-                flush=True,
-            )
-
     try:
-        record = run_and_record(spec, data, store, on_progress, lambda: stop_requested)
+        for event in engine.run(job, data, control):
+            if isinstance(event, JobFailed):
+                print(f"digitpad: {event.message}", file=sys.stderr)
+            on_event(event)
     finally:
         signal.signal(signal.SIGINT, previous)
+        engine.close()
+    return control
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    try:
+        spec = spec_from_args(args)
+    except ValueError as exc:
+        _fail(f"digitpad train: error: {_flag_names(str(exc))}")
+    store = open_store()
+    engine = make_engine(args, store)
+    data = load_dataset()
+    out = sys.stderr if args.json else sys.stdout
+    print(
+        f"Training {spec.describe()} on {data.source} ({spec.train_size} images), "
+        f"on {engine.backend.name}",
+        file=out,
+    )
+
+    def on_event(event: EngineEvent) -> None:
+        if isinstance(event, RunProgress) and event.progress.kind == "epoch":
+            p = event.progress
+            figures = "  ".join(f"{k} {v:.4f}" for k, v in p.logs.items())
+            print(f"epoch {p.epoch + 1}/{p.epochs}  {figures}  ({p.elapsed:.1f} s)", file=out)
+            out.flush()
+
+    job = Job.single(spec)
+    run_job(engine, job, data, on_event)
+    record = job.runs[0].record
+    if record is None:
+        return 1
     if args.json:
-        print(json.dumps(record_to_row(record)))
+        print(json.dumps(row_dict(RunRow.from_record(record))))
     else:
-        print(summary_line(record))
-    return 0 if record.status in ("done", "stopped") else 1
+        print(summary_line(record) + _details(record))
+    return 0 if record.status in (RunStatus.DONE, RunStatus.STOPPED) else 1
 
 
-def summary_line(record) -> str:
+def _details(record: RunRecord) -> str:
     r = record.result
     if r is None:
-        return f"run {record.id} {record.status}: {record.error}"
-    line = (
-        f"run {record.id} {record.status}: test accuracy {r.test_accuracy:.4f} "
-        f"(baseline error {r.baseline_error:.2f} %), test loss {r.test_loss:.4f}, "
-        f"MSE {r.test_mse:.4f}, convergence time {r.convergence_time:.2f} s, "
-        f"{r.params} parameters, {r.epochs_run} epoch(s)"
-    )
+        return ""
+    text = f"\ntrained on {r.where}"
     if r.weights_path:
-        line += f"\nweights saved to {r.weights_path}"
-    for note in r.notes:
-        line += f"\nnote: {note}"
-    return line
+        text += f"\nweights saved to {r.weights_path}"
+    return text + "".join(f"\nnote: {note}" for note in r.notes)
 
 
-RUN_COLUMNS = (
+def cmd_runs(args: argparse.Namespace) -> int:
+    store = open_store()
+    ids = store.ordered_ids(model=args.model)
+    found = store.rows(ids)
+    rows = [found[i] for i in ids if i in found]
+    if args.json:
+        print(json.dumps([row_dict(r) for r in rows], indent=1))
+    elif args.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow([*(c.field for c in COLUMNS), "error"])
+        writer.writerows([*row_dict(r).values()] for r in rows)
+    elif not rows:
+        print("No runs yet: train one with 'digitpad train' or from the Train tab.")
+    else:
+        shown = [c for c in COLUMNS if c.field in TEXT_FIELDS]
+        table = [[c.header for c in shown]] + [[c.text(r) for c in shown] for r in rows]
+        widths = [max(len(line[i]) for line in table) for i in range(len(shown))]
+        for line in table:
+            print("  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)))
+    return 0
+
+
+# The columns ``digitpad runs`` prints as text (all of them go to --json and --csv).
+TEXT_FIELDS = (
     "id",
-    "created_at",
-    "status",
     "model",
+    "status",
+    "test_accuracy",
+    "baseline_error",
+    "convergence_time",
     "neurons",
-    "filters",
     "kernel_size",
     "epochs",
     "batch_size",
     "metric",
     "train_size",
-    "test_accuracy",
-    "baseline_error",
-    "test_mse",
-    "convergence_time",
-    "params",
-    "epochs_run",
-    "sweep_id",
-    "error",
+    "trained_host",
+    "created_at",
 )
-
-
-def record_to_row(record) -> dict[str, Any]:
-    """A flat dict of a run, as printed by ``digitpad runs``."""
-    spec, result = record.spec, record.result
-    row: dict[str, Any] = {
-        "id": record.id,
-        "created_at": record.created_at,
-        "status": record.status,
-        "model": spec.model,
-        "neurons": spec.neurons,
-        "filters": spec.filters if spec.is_cnn else None,
-        "kernel_size": spec.kernel_size if spec.is_cnn else None,
-        "epochs": spec.epochs,
-        "batch_size": spec.batch_size,
-        "metric": spec.metric,
-        "train_size": spec.train_size,
-        "sweep_id": record.sweep_id,
-        "error": record.error,
-    }
-    for key in (
-        "test_accuracy",
-        "baseline_error",
-        "test_mse",
-        "convergence_time",
-        "params",
-        "epochs_run",
-    ):
-        row[key] = getattr(result, key) if result else None
-    return {key: row[key] for key in RUN_COLUMNS}
-
-
-def cmd_runs(args: argparse.Namespace) -> int:
-    from digitpad.core.runs import RunStore
-
-    store = RunStore(data_home())
-    if store.recovery_message:
-        print(store.recovery_message, file=sys.stderr)
-    rows = [record_to_row(r) for r in store.list_runs(model=args.model)]
-    if args.json:
-        print(json.dumps(rows, indent=1))
-    elif args.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=RUN_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    elif not rows:
-        print("No runs yet: train one with 'digitpad train' or from the Train tab.")
-    else:
-        print(
-            f"{'id':>4} {'status':<11} {'model':<8} {'neur':>5} {'kern':>4} {'ep':>3} "
-            f"{'batch':>5} {'metric':<8} {'images':>6} {'accuracy':>8} {'error%':>6} "
-            f"{'time s':>7}  created"
-        )
-        for r in rows:
-            print(
-                f"{r['id']:>4} {r['status']:<11} {r['model']:<8} {r['neurons']:>5} "
-                f"{_blank(r['kernel_size']):>4} {r['epochs']:>3} {r['batch_size']:>5} "
-                f"{r['metric']:<8} {r['train_size']:>6} {_fmt(r['test_accuracy'], 4):>8} "
-                f"{_fmt(r['baseline_error'], 2):>6} {_fmt(r['convergence_time'], 1):>7}  "
-                f"{r['created_at']}"
-            )
-    return 0
 
 
 def cmd_data(args: argparse.Namespace) -> int:
@@ -350,11 +357,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from datetime import datetime
-
-    from digitpad.core.runner import run_and_record
-    from digitpad.core.runs import RunStore
-    from digitpad.core.sweeps import PRESETS, custom_sweep, lab_table
+    from digitpad.core.sweeps import PRESETS, cells_table, custom_sweep
 
     try:
         if args.preset and (args.param or args.values):
@@ -372,22 +375,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         specs = sweep.specs(args.repeats, args.train_limit, args.epochs)
     except ValueError as exc:
         _fail(f"digitpad sweep: error: {_flag_names(str(exc))}")
+    store = open_store()
+    engine = make_engine(args, store)
     data = load_dataset()
-    store = RunStore(data_home())
-    sweep_id = f"{sweep.id}-{datetime.now():%Y%m%d-%H%M%S}"
+    job = Job.sweep(sweep, specs)
+    (sweep_id,) = job.sweep_ids
     out = sys.stderr if args.json else sys.stdout
-    print(f"{sweep.title}: {len(specs)} run(s), sweep id {sweep_id}", file=out)
-    records = []
-    for index, spec in enumerate(specs, 1):
-        record = run_and_record(spec, data, store, sweep_id=sweep_id)
-        records.append(record)
-        figure = f"{record.result.test_accuracy:.4f}" if record.result else record.error
-        print(
-            f"  run {index}/{len(specs)}: {spec.describe()} -> {record.status} {figure}",
-            file=out,
-            flush=True,
-        )
-    table = lab_table(sweep, records)
+    print(
+        f"{sweep.title}: {len(specs)} run(s) in {len(job.runs)} training(s) on "
+        f"{engine.backend.name}, sweep id {sweep_id}",
+        file=out,
+    )
+    run_job(engine, job, data, lambda event: _print_run_lines(event, job, out))
+    table = cells_table(sweep, [(c, r.record) for r in job.runs if r.record for c in r.cells])
     if args.json:
         print(
             json.dumps({"sweep_id": sweep_id, "columns": table.columns, "rows": dict(table.rows)})
@@ -396,12 +396,31 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print("\n" + table.to_markdown())
         if sweep.note:
             print(f"\nNote: {sweep.note}")
-    return 0 if all(r.status == "done" for r in records) else 1
+    return 0 if _all_done(job) else 1
+
+
+def _print_run_lines(event: EngineEvent, job: Job, out=sys.stdout) -> None:
+    """A line as each run starts and ends, naming the table cells it fills."""
+    if isinstance(event, RunStarted):
+        run = job.runs[event.index]
+        print(
+            f"  start  {event.index + 1}/{event.total}: {event.spec.describe()}"
+            + (f"  ({run.describe_cells()})" if run.cells else ""),
+            file=out,
+            flush=True,
+        )
+    elif isinstance(event, RunFinished):
+        print(f"  {summary_line(event.record)}", file=out, flush=True)
+
+
+def _all_done(job: Job) -> bool:
+    return all(r.record is not None and r.record.status == RunStatus.DONE for r in job.runs)
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    from digitpad.core.lab import lab_jobs, lab_tables, report_markdown, run_lab
-    from digitpad.core.runs import RunStore
+    import time
+
+    from digitpad.core.lab_report import LabOutcome, exercise_5, lab_tables, report_markdown
     from digitpad.core.sweeps import PRESETS
 
     try:
@@ -412,26 +431,27 @@ def cmd_lab(args: argparse.Namespace) -> int:
             raise ValueError(
                 f"unknown exercise(s) {', '.join(unknown)}; choose among {', '.join(PRESETS)}"
             )
-        if args.jobs < 1:
-            raise ValueError(f"--jobs must be at least 1; got {args.jobs}")
         sweeps = [PRESETS[n] for n in names]
-        jobs = lab_jobs(sweeps, args.train_limit, args.epochs, args.repeats)
+        job = Job.lab(sweeps, args.train_limit, args.epochs, args.repeats)
     except ValueError as exc:
         _fail(f"digitpad lab: error: {_flag_names(str(exc))}")
     report = Path(args.report) if args.report else None
     if report is not None and not report.parent.is_dir():
         _fail(f"digitpad lab: error: folder {report.parent} does not exist; create it first")
+    store = open_store()
+    engine = make_engine(args, store)
+    workers = _workers_text(engine)
     data = load_dataset()
-    store = RunStore(data_home())
     print(
-        f"The lab: {len(sweeps)} exercise(s), {len(jobs)} training(s), {args.jobs} at a time, "
+        f"The lab: {len(sweeps)} exercise(s), {len(job.runs)} training(s) on {workers}, "
         f"on {data.source}",
         flush=True,
     )
-    outcome = run_lab(
-        store, data, jobs, args.jobs, on_event=lambda line: print("  " + line, flush=True)
-    )
-    outcome.repeats = args.repeats
+    started = time.perf_counter()
+    run_job(engine, job, data, lambda event: _print_run_lines(event, job))
+    outcome = LabOutcome(job, data, 0.0, workers, repeats=args.repeats)
+    outcome.first_five = exercise_5(job, store, data)
+    outcome.seconds = time.perf_counter() - started  # exercise 5 included
     outcome.overrides = ", ".join(
         f"{name} {value}"
         for name, value in (("train limit", args.train_limit), ("epochs", args.epochs))
@@ -442,14 +462,21 @@ def cmd_lab(args: argparse.Namespace) -> int:
         report.write_text(text)
         print(f"Report written to {report}")
     else:
-        for table in lab_tables(outcome.jobs, sweeps).values():
+        for table in lab_tables(job, sweeps).values():
             print("\n" + table.to_markdown())
     print(f"The whole lab took {outcome.seconds / 60:.1f} minutes.")
-    return 0 if all(j.record and j.record.status == "done" for j in outcome.jobs) else 1
+    return 0 if _all_done(job) else 1
+
+
+def _workers_text(engine: Engine) -> str:
+    slots = engine.backend.slots()
+    if engine.backend.shares_files:
+        return f"{slots} worker process{'es' if slots > 1 else ''} on this computer"
+    return f"{engine.backend.name} ({slots} worker{'s' if slots > 1 else ''})"
 
 
 def cmd_build_weights(args: argparse.Namespace) -> int:
-    from digitpad.core.weights import SHIPPED, build_shipped, export_litert
+    from digitpad.core.weights import SHIPPED, export_litert, install_shipped
 
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in SHIPPED]
@@ -459,34 +486,54 @@ def cmd_build_weights(args: argparse.Namespace) -> int:
             f"choose among {', '.join(SHIPPED)}"
         )
     folder = Path(args.out) if args.out else None
-    data = load_dataset()
+    kwargs = {"folder": folder} if folder else {}
     failed = 0
-    for name in names:
-        print(f"== {name}: {SHIPPED[name].spec.describe()}", flush=True)
-
-        def on_progress(event) -> None:
-            if event.kind == "epoch":
-                print(
-                    f"  epoch {event.epoch + 1}/{event.epochs}  loss {event.loss:.4f}  "
-                    f"val_accuracy {event.logs.get('val_accuracy', float('nan')):.4f}  "
-                    f"({event.elapsed:.0f} s)",
-                    flush=True,
-                )
-
-        try:
-            kwargs = {"folder": folder} if folder else {}
-            if args.export_only:
+    if args.export_only:
+        data = load_dataset()
+        for name in names:
+            try:
                 info = export_litert(name, data, **kwargs)
-                print(f"  exported {info['litert']['file']}", flush=True)
+            except (RuntimeError, OSError) as exc:
+                print(f"  FAILED: {exc}", flush=True)
+                failed += 1
                 continue
-            info = build_shipped(name, data, on_progress=on_progress, **kwargs)
+            print(f"  exported {info['litert']['file']}", flush=True)
+        return 1 if failed else 0
+    store = open_store()
+    engine = make_engine(args, store)
+    data = load_dataset()
+    job = Job.plan((SHIPPED[name].spec, None) for name in names)
+    name_of = {SHIPPED[name].spec: name for name in names}
+
+    def on_event(event: EngineEvent) -> None:
+        if isinstance(event, RunStarted):
+            print(f"== {name_of[event.spec]}: {event.spec.describe()}", flush=True)
+        elif isinstance(event, RunProgress) and event.progress.kind == "epoch":
+            p = event.progress
+            print(
+                f"  {name_of[job.runs[event.index].spec]} epoch {p.epoch + 1}/{p.epochs}  "
+                f"loss {p.loss:.4f}  val_accuracy {p.logs.get('val_accuracy', float('nan')):.4f}"
+                f"  ({p.elapsed:.0f} s)",
+                flush=True,
+            )
+
+    run_job(engine, job, data, on_event)
+    for run in job.runs:
+        name = name_of[run.spec]
+        record = run.record
+        try:
+            if record is None or record.result is None or record.status != RunStatus.DONE:
+                raise RuntimeError(
+                    f"{name}: training did not finish ({record.status if record else 'not run'})"
+                )
+            info = install_shipped(name, record.result, data, **kwargs)
         except (RuntimeError, OSError) as exc:
             print(f"  FAILED: {exc}", flush=True)
             failed += 1
             continue
         print(
             f"  wrote {name}: test accuracy {info['test_accuracy']:.4f} in "
-            f"{info['training_time_s']} s",
+            f"{info['training_time_s']} s (run {record.id})",
             flush=True,
         )
     return 1 if failed else 0
@@ -504,14 +551,6 @@ def _flag_names(message: str) -> str:
     for name in ("neurons", "filters", "epochs", "seed", "dropout"):
         message = message.replace(f"{name} must", f"--{name} must")
     return message
-
-
-def _fmt(value: float | None, digits: int) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
-
-
-def _blank(value: Any) -> str:
-    return "" if value is None else str(value)
 
 
 if __name__ == "__main__":

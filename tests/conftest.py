@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from digitpad.core.data import MnistData, load_dataset
+from digitpad.core.results import RunResult
 from digitpad.core.specs import RunSpec
-from digitpad.core.training import RunResult
+from digitpad.core.status import RunStatus
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +23,30 @@ def digitpad_home(tmp_path, monkeypatch):
     home = tmp_path / "digitpad-home"
     monkeypatch.setenv("DIGITPAD_HOME", str(home))
     monkeypatch.delenv("DIGITPAD_MNIST", raising=False)
-    return home
+    yield home
+    _collect_qt_garbage()
+
+
+def _collect_qt_garbage() -> None:
+    """Free the closed windows of a test here, on the GUI thread.
+
+    Left to Python's automatic collection, they may be freed by whichever thread happens
+    to allocate (a background task, or the Dask client's threads after the cluster tests);
+    shiboken then defers deleting their Qt objects to the GUI thread, where it once ran
+    inside a paint event and deadlocked on Qt's own lock. One window per test is normal
+    for the app; a hundred in one process is the suite's own doing.
+    """
+    import gc
+    import sys
+
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is not None:
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.collect()
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +75,7 @@ def fake_result(spec: RunSpec, accuracy: float) -> RunResult:
     """A finished run's figures, as train() would return them (the store is under test here)."""
     return RunResult(
         spec=spec,
-        status="done",
+        status=RunStatus.DONE,
         seed=1,
         test_accuracy=accuracy,
         test_loss=0.3,
@@ -69,14 +93,45 @@ def fake_result(spec: RunSpec, accuracy: float) -> RunResult:
 def window(qtbot, mnist):
     """The main window, shown, training on the session's MNIST (not decoded again)."""
     from digitpad.ui import MainWindow
-    from digitpad.ui.training_worker import _data_cache
 
-    _data_cache[:] = [mnist]
+    share(mnist)
     win = MainWindow()
     qtbot.addWidget(win)
     win.show()
     yield win
     win.close()
+
+
+def share(mnist: MnistData) -> None:
+    """Make the session's MNIST the one ``shared_mnist()`` gives (not decoded again)."""
+    from digitpad.core import data
+
+    data._shared[:] = [mnist]
+
+
+def record_run(spec: RunSpec, mnist: MnistData, store, sweep_id: str | None = None, **kwargs):
+    """A real trained run in ``store``, trained in the test's own process: a quick way to
+    stored runs with models for tests about what is done with them (the engine, which the
+    app uses, has tests of its own)."""
+    from digitpad.core.engine.events import WorkerResult
+    from digitpad.core.engine.recording import record_outcome
+    from digitpad.core.training import train
+
+    run_id = store.start_run(spec, sweep_id)
+    result = train(spec, mnist, save_dir=store.model_dir(run_id), **kwargs)
+    return record_outcome(store, WorkerResult(run_id, result))
+
+
+def drive(engine, job, mnist: MnistData, control=None, on_event=None) -> list:
+    """Run ``job`` on ``engine`` to its end; its events, each also passed to ``on_event``."""
+    from digitpad.core.engine import JobControl
+
+    events = []
+    for event in engine.run(job, mnist, control or JobControl()):
+        events.append(event)
+        if on_event is not None:
+            on_event(event)
+    return events
 
 
 def child(win, cls, name):

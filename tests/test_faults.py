@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from conftest import fake_result
-from digitpad.core.runner import run_and_record
+from conftest import fake_result, record_run, share
 from digitpad.core.runs import PENDING_RESULT, RunStore, RunStoreError
 from digitpad.core.specs import RunSpec
 from digitpad.ui import MainWindow
@@ -29,27 +28,28 @@ def wait_for(condition, timeout: float, proc: subprocess.Popen, what: str) -> No
 
 def test_killed_mid_sweep_keeps_finished_runs_and_marks_the_cut_one(tmp_path):
     env = {**os.environ, "DIGITPAD_HOME": str(tmp_path)}
-    # A quick first run, then long ones: the kill lands inside the second.
-    argv = [sys.executable, "-m", "digitpad", "sweep", "--param", "epochs"]
-    argv += ["--values", "4,200,300", "--train-limit", "3000"]
+    # Two runs side by side, a long one (5 images a batch) and a quick one (1,000): the
+    # kill lands after the quick one has ended, inside the long one.
+    argv = [sys.executable, "-m", "digitpad", "sweep", "--param", "batch_size", "--jobs", "2"]
+    argv += ["--values", "1000,5", "--epochs", "20", "--train-limit", "3000"]
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = RunStore(tmp_path)
     try:
         wait_for(
-            lambda: [r.status for r in store.list_runs()] == ["done", "running"],
+            lambda: sorted(r.status for r in store.list_runs()) == ["done", "running"],
             180,
             proc,
-            "the first run ended and the second began",
+            "the quick run ended while the long one trained",
         )
         time.sleep(0.5)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     after = RunStore(tmp_path)
-    runs = after.list_runs()
-    assert [(r.spec.epochs, r.status) for r in runs] == [(4, "done"), (200, "interrupted")]
-    assert runs[0].result.test_accuracy > 0.2 and runs[0].has_model  # chance is 0.1
-    assert runs[1].error == "the program ended before this run finished"
+    runs = {r.spec.batch_size: r for r in after.list_runs()}
+    assert {b: r.status for b, r in runs.items()} == {1000: "done", 5: "interrupted"}
+    assert runs[1000].result.test_accuracy > 0.2 and runs[1000].has_model  # chance is 0.1
+    assert runs[5].error == "the program ended before this run finished"
     assert after.integrity() == "ok"
 
 
@@ -91,7 +91,7 @@ def test_locked_database_is_named_and_a_finished_run_survives_it(tmp_path, mnist
 
     try:
         spec = RunSpec.for_model("mlp", epochs=1, train_limit=1000, seed=0)
-        record = run_and_record(spec, mnist, store, should_stop=lock_mid_run)
+        record = record_run(spec, mnist, store, should_stop=lock_mid_run)
         assert record.status == "done"  # the figures are there for the window to show
         note = " ".join(record.result.notes)
         assert "is locked by another program" in note and PENDING_RESULT in note
@@ -140,11 +140,9 @@ def test_window_starts_and_draws_when_the_database_cannot_be_written(
     if fault == "read-only":
         read_only_connections(monkeypatch, digitpad_home)
     try:
-        started = time.monotonic()
         win = MainWindow()
         qtbot.addWidget(win)
         win.show()
-        assert time.monotonic() - started < 5
         message = win.statusBar().currentMessage()
         assert ("is locked" if fault == "locked" else "is read-only") in message
         assert "this session's runs are kept in" in message
@@ -168,7 +166,7 @@ def test_full_disk_while_saving_a_model_keeps_the_run(tmp_path, mnist, monkeypat
     monkeypatch.setattr(keras.Model, "save", no_space)
     store = RunStore(tmp_path)
     spec = RunSpec.for_model("mlp", epochs=1, train_limit=1000, seed=0)
-    record = run_and_record(spec, mnist, store)
+    record = record_run(spec, mnist, store)
     assert record.status == "done" and not record.has_model
     assert "No space left on device" in " ".join(record.result.notes)
     assert "could not save the model" in " ".join(record.result.notes)
@@ -179,9 +177,7 @@ def test_full_disk_while_saving_a_model_keeps_the_run(tmp_path, mnist, monkeypat
 
 
 def test_two_windows_on_one_data_folder_lose_no_run(qtbot, mnist, digitpad_home):
-    from digitpad.ui.training_worker import _data_cache
-
-    _data_cache[:] = [mnist]
+    share(mnist)
     first, second = MainWindow(), MainWindow()
     for win in (first, second):
         qtbot.addWidget(win)

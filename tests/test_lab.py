@@ -6,28 +6,32 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import fake_result
+from conftest import fake_result, record_run
 from digitpad.cli import main
+from digitpad.core.engine import Job
 from digitpad.core.evaluation import confident_mistakes, confusion_matrix, row_normalised
 from digitpad.core.first_five import first_five
-from digitpad.core.lab import Cell, cell_figures, lab_jobs, trend_holds
+from digitpad.core.lab_report import trend_holds
 from digitpad.core.paths import SHIPPED_WEIGHTS_DIR
 from digitpad.core.predictor import WeightsError
-from digitpad.core.runner import run_and_record
-from digitpad.core.runs import RunStore
+from digitpad.core.runs import Cell, RunStore
 from digitpad.core.specs import RunSpec
-from digitpad.core.sweeps import PRESETS, metric_pairs, sweep_for_id
+from digitpad.core.sweep_ids import sweep_key
+from digitpad.core.sweeps import PRESETS, cell_figures, metric_pairs, sweep_for_id
 
 
-def cells_of(jobs, sweep_id):
+def cells_of(jobs, exercise):
     """{(value, epoch read at): the spec trained} for one exercise."""
     return {
-        (c.value, c.at_epoch): job.spec for job in jobs for c in job.cells if c.sweep_id == sweep_id
+        (c.value, c.at_epoch): job.spec
+        for job in jobs
+        for c in job.cells
+        if sweep_key(c.sweep_id) == exercise
     }
 
 
 def test_the_lab_trains_each_distinct_run_once():
-    jobs = lab_jobs()
+    jobs = Job.lab().runs
     # By hand from LAB.md: ex1 5, ex2 5, ex3 5, ex6 5 + ex7 5 (3x3/128 shared), ex8 5, ex9 1,
     # with ex4 = ex1's 8 neurons and every 5-epoch 3x3/128 CNN and ex8 read from one
     # 20-epoch run: 5 + 5 + 5 + 4 + 4 + 1 + 1.
@@ -48,14 +52,14 @@ def test_the_lab_trains_each_distinct_run_once():
 
 
 def test_repeats_train_every_cell_with_each_seed():
-    jobs = lab_jobs([PRESETS["ex8"], PRESETS["ex1"]], repeats=3)
+    jobs = Job.lab([PRESETS["ex8"], PRESETS["ex1"]], repeats=3).runs
     assert len(jobs) == 3 * (1 + 5)  # per seed: one 20-epoch CNN, five MLPs
     for epochs in (1, 2, 5, 10):
         seeds = sorted(
             job.spec.seed
             for job in jobs
             for c in job.cells
-            if c.sweep_id == "ex8" and c.value == epochs
+            if sweep_key(c.sweep_id) == "ex8" and c.value == epochs
         )
         assert seeds == [0, 1, 2]
 
@@ -63,8 +67,8 @@ def test_repeats_train_every_cell_with_each_seed():
 def test_reading_a_longer_run_at_an_epoch_gives_the_shorter_run(mnist, tmp_path):
     store = RunStore(tmp_path)
     base = RunSpec.for_model("mlp", neurons=16, train_limit=3000, seed=3)
-    short = run_and_record(base.with_changes(epochs=1), mnist, store)
-    long = run_and_record(base.with_changes(epochs=3), mnist, store)
+    short = record_run(base.with_changes(epochs=1), mnist, store)
+    long = record_run(base.with_changes(epochs=3), mnist, store)
     accuracy, seconds = cell_figures(long, Cell("ex8", 1, at_epoch=1), "accuracy")
     # Same seed, constant learning rate: the first epoch is the same training.
     assert accuracy == pytest.approx(short.result.test_accuracy, abs=0.002)

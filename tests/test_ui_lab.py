@@ -16,9 +16,8 @@ from PySide6.QtWidgets import (
     QTableView,
 )
 
-from conftest import child
+from conftest import child, record_run
 from digitpad.core.predictor import ModelSource, Predictor, run_source
-from digitpad.core.runner import run_and_record
 from digitpad.core.specs import RunSpec
 
 
@@ -71,7 +70,7 @@ def test_preset_sweep_runs_from_the_train_tab_and_gives_the_lab_table(window, qt
     assert markdown.splitlines()[2] == "| | 8 | 16 | 32 | 64 | 128 |"
 
 
-def test_skip_moves_to_the_next_run_and_stop_ends_the_sweep(window, qtbot):
+def test_skip_ends_one_running_run_and_stop_ends_the_sweep(window, qtbot):
     window.select_tab("train")
     child(window, QComboBox, "modelKindCombo").setCurrentIndex(0)
     child(window, QSpinBox, "epochsSpin").setValue(50)
@@ -79,28 +78,28 @@ def test_skip_moves_to_the_next_run_and_stop_ends_the_sweep(window, qtbot):
     child(window, QSpinBox, "trainLimitSpin").setValue(5000)
     param = child(window, QComboBox, "sweepParamCombo")
     param.setCurrentIndex(param.findData("neurons"))
-    child(window, QLineEdit, "sweepValuesEdit").setText("8, 16, 32")
+    child(window, QLineEdit, "sweepValuesEdit").setText("8, 16, 32, 64")
     tab = window.train_tab
-    store = window.store
-    started = []
+    running = child(window, QListWidget, "runningList")
+
+    def training(count: int) -> bool:
+        batches = [p for p in tab.tracker.last.values() if p.kind == "batch"]
+        return tab.tracker.started == count and len(batches) >= 2
+
     qtbot.mouseClick(child(window, QPushButton, "runSweepButton"), Qt.MouseButton.LeftButton)
-    worker = tab.job.worker
-    worker.runStarted.connect(lambda i, n: started.append(i))
-
-    def batches_running() -> bool:
-        return tab.progress.value() > 3
-
-    qtbot.waitUntil(batches_running, timeout=60_000)
-    assert child(window, QPushButton, "skipButton").isEnabled()
-    with qtbot.waitSignal(tab.runFinished, timeout=30_000) as first:
+    qtbot.waitUntil(lambda: training(2), timeout=60_000)  # two workers: two runs at once
+    assert running.count() == 2 and child(window, QPushButton, "skipButton").isEnabled()
+    running.setCurrentRow(1)  # the user picks the second running run
+    picked = running.item(1).text()
+    with qtbot.waitSignal(tab.runFinished, timeout=60_000) as first:
         qtbot.mouseClick(child(window, QPushButton, "skipButton"), Qt.MouseButton.LeftButton)
-    assert first.args[0].status == "stopped" and first.args[0].spec.neurons == 8
-    qtbot.waitUntil(lambda: 1 in started and tab.progress.value() > 3, timeout=60_000)
-    with qtbot.waitSignal(tab.trainingEnded, timeout=30_000):
+    assert first.args[0].status == "stopped" and f"run {first.args[0].id}:" in picked
+    qtbot.waitUntil(lambda: tab.tracker.started == 3 and running.count() == 2, timeout=60_000)
+    with qtbot.waitSignal(tab.trainingEnded, timeout=60_000):
         qtbot.mouseClick(child(window, QPushButton, "stopButton"), Qt.MouseButton.LeftButton)
-    runs = sorted(store.list_runs(), key=lambda r: r.id)
-    assert [(r.spec.neurons, r.status) for r in runs] == [(8, "stopped"), (16, "stopped")]
-    assert 2 not in started  # the third run never began
+    runs = window.store.list_runs()
+    assert [r.status for r in runs] == ["stopped"] * 3
+    assert 8 not in {r.spec.neurons for r in runs}  # the fourth run (cheapest) never began
 
 
 def test_first_five_view_reads_the_shipped_exercise_4_weights(window, qtbot):
@@ -133,7 +132,7 @@ def test_first_five_view_reads_the_shipped_exercise_4_weights(window, qtbot):
 def test_a_runs_mistakes_go_to_the_canvas_and_its_weights_can_be_saved(
     window, qtbot, mnist, tmp_path
 ):
-    record = run_and_record(
+    record = record_run(
         RunSpec.for_model("mlp", neurons=16, epochs=1, train_limit=3000, seed=1),
         mnist,
         window.store,
@@ -174,7 +173,7 @@ def test_exercise_3_view_shows_the_metric_does_not_change_training(window, qtbot
             spec = RunSpec.for_model(
                 "mlp", batch_size=batch, metric=metric, epochs=2, train_limit=1500, seed=0
             )
-            run_and_record(spec, mnist, store, sweep_id=sweep_id)
+            record_run(spec, mnist, store, sweep_id=sweep_id)
     results = window.results_tab
     results.reload()
     results.show_sweep("ex3-20261128-000002")

@@ -13,6 +13,7 @@ import importlib.util
 import io
 import os
 import pickle
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,6 +113,19 @@ def load_same(origin: tuple[str, str, str]) -> MnistData:
             "restart DigitPad to use the new one."
         )
     return data
+
+
+_shared_lock = threading.Lock()
+_shared: list[MnistData] = []
+
+
+def shared_mnist() -> MnistData:
+    """MNIST as ``load_dataset()`` finds it, loaded once per process and shared by every
+    part of it (the window's trainings, the run inspector, exercise 5)."""
+    with _shared_lock:
+        if not _shared:
+            _shared.append(load_dataset())
+        return _shared[0]
 
 
 def load_dataset(source: str = "auto", path: str | os.PathLike | None = None) -> MnistData:

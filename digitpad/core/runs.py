@@ -15,11 +15,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from digitpad.core.processes import pid_alive
+from digitpad.core.results import RunResult
 from digitpad.core.specs import RunSpec
-from digitpad.core.training import RunResult
+from digitpad.core.status import RunStatus
 
 DB_NAME = "runs.db"
-STATUSES = ("running", "done", "stopped", "failed", "interrupted")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -43,11 +44,31 @@ CREATE TABLE IF NOT EXISTS run_curves (
     run_id INTEGER PRIMARY KEY,
     curves_json TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sweep_cells (
+    sweep_id TEXT NOT NULL,
+    run_id INTEGER NOT NULL,
+    value_json TEXT NOT NULL,
+    at_epoch INTEGER
+);
+CREATE INDEX IF NOT EXISTS sweep_cells_sweep ON sweep_cells (sweep_id);
 """
 # Columns added since the first version are added to older databases by _upgrade.
 
 
 _CURVE_FIELDS = ("history", "batch_losses")
+
+
+class Cell(NamedTuple):
+    """One place in a sweep's table: the swept ``value`` (None for a one-column table),
+    read from a run after epoch ``at_epoch``, or at its end (None).
+
+    A run can fill several cells: identical runs of two exercises train once, and a run
+    that differs from a longer one only by its epochs is read from the longer one.
+    """
+
+    sweep_id: str
+    value: Any = None
+    at_epoch: int | None = None
 
 
 class RunStoreError(RuntimeError):
@@ -85,7 +106,7 @@ class RunRecord:
     id: int
     created_at: str
     finished_at: str | None
-    status: str
+    status: RunStatus
     spec: RunSpec
     result: RunResult | None
     error: str | None
@@ -107,7 +128,7 @@ class RunRow(NamedTuple):
 
     id: int
     created_at: str
-    status: str
+    status: str  # a RunStatus's text: listing 10,000 rows builds no enum members
     model: str
     sweep_id: str | None
     error: str | None
@@ -126,6 +147,9 @@ class RunRow(NamedTuple):
     params: int | None
     epochs_run: int | None
     model_path: str | None
+    trained_host: str | None
+    trained_pid: int | None
+    device: str | None
 
     @property
     def baseline_error(self) -> float | None:
@@ -170,6 +194,9 @@ _RESULT_COLUMNS = {
     "params": "INTEGER",
     "epochs_run": "INTEGER",
     "model_path": "TEXT",
+    "trained_host": "TEXT",
+    "trained_pid": "INTEGER",
+    "device": "TEXT",
 }
 _RESULT_ASSIGNMENTS = ", ".join(f"{name}=?" for name in _RESULT_COLUMNS)
 _LIST_ROWS = f"SELECT {', '.join(RunRow._fields)} FROM runs"
@@ -298,7 +325,10 @@ class RunStore:
             except (ValueError, KeyError, TypeError, OSError):
                 continue  # unreadable: left in place for a person to look at
             record = self.get(run_id)
-            if record is not None and record.status in ("running", "interrupted"):
+            if record is not None and record.status in (
+                RunStatus.RUNNING,
+                RunStatus.INTERRUPTED,
+            ):
                 self.finish_run(run_id, result)
                 recovered += 1
             pending.unlink(missing_ok=True)
@@ -317,14 +347,27 @@ class RunStore:
         """Runs left ``running`` by a process that no longer exists become ``interrupted``."""
         host = socket.gethostname()
         with self._connect() as db:
-            rows = db.execute("SELECT id, pid, host FROM runs WHERE status='running'").fetchall()
+            rows = db.execute(
+                "SELECT id, pid, host FROM runs WHERE status=?", (RunStatus.RUNNING,)
+            ).fetchall()
             # A run from another host cannot be checked; it is only marked when seen from there.
-            dead = [r["id"] for r in rows if r["host"] == host and not _alive(r["pid"])]
+            dead = [r["id"] for r in rows if r["host"] == host and not pid_alive(r["pid"])]
             db.executemany(
-                "UPDATE runs SET status='interrupted', error=?, finished_at=? WHERE id=?",
-                [("the program ended before this run finished", now(), i) for i in dead],
+                "UPDATE runs SET status=?, error=?, finished_at=? WHERE id=?",
+                [
+                    (RunStatus.INTERRUPTED, "the program ended before this run finished", now(), i)
+                    for i in dead
+                ],
             )
         return len(dead)
+
+    def mark_interrupted(self, run_id: int, error: str) -> None:
+        """A running run whose worker died: ``interrupted``, with why."""
+        with self._connect() as db:
+            db.execute(
+                "UPDATE runs SET status=?, finished_at=?, error=? WHERE id=? AND status=?",
+                (RunStatus.INTERRUPTED, now(), error, run_id, RunStatus.RUNNING),
+            )
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -333,10 +376,11 @@ class RunStore:
         with self._connect() as db:
             cursor = db.execute(
                 "INSERT INTO runs (created_at, status, model, spec_json, sweep_id, pid, host, "
-                f"{', '.join(_SPEC_COLUMNS)}) VALUES (?, 'running', ?, ?, ?, ?, ?, "
+                f"{', '.join(_SPEC_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, "
                 f"{', '.join('?' * len(_SPEC_COLUMNS))})",
                 (
                     now(),
+                    RunStatus.RUNNING,
                     spec.model,
                     spec.to_json(),
                     sweep_id,
@@ -346,6 +390,25 @@ class RunStore:
                 ),
             )
             return int(cursor.lastrowid)
+
+    def add_cells(self, run_id: int, cells: Iterable[Cell]) -> None:
+        """Record which sweep tables' cells a run fills (see ``Cell``)."""
+        with self._connect() as db:
+            db.executemany(
+                "INSERT INTO sweep_cells (sweep_id, run_id, value_json, at_epoch) "
+                "VALUES (?, ?, ?, ?)",
+                [(c.sweep_id, run_id, json.dumps(c.value), c.at_epoch) for c in cells],
+            )
+
+    def cells(self, sweep_id: str) -> list[tuple[int, Cell]]:
+        """The cells of one sweep's table, as (run id, cell), in the order they were made."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT run_id, value_json, at_epoch FROM sweep_cells WHERE sweep_id=? "
+                "ORDER BY rowid",
+                (sweep_id,),
+            )
+            return [(r[0], Cell(sweep_id, json.loads(r[1]), r[2])) for r in rows]
 
     def finish_run(self, run_id: int, result: RunResult) -> None:
         """Store a finished (``done`` or ``stopped``) run's result."""
@@ -366,8 +429,8 @@ class RunStore:
     def fail_run(self, run_id: int, error: str) -> None:
         with self._connect() as db:
             db.execute(
-                "UPDATE runs SET status='failed', finished_at=?, error=? WHERE id=?",
-                (now(), error, run_id),
+                "UPDATE runs SET status=?, finished_at=?, error=? WHERE id=?",
+                (RunStatus.FAILED, now(), error, run_id),
             )
 
     def delete(self, run_ids: Iterable[int]) -> None:
@@ -379,6 +442,7 @@ class RunStore:
         with self._connect() as db:
             db.executemany("DELETE FROM runs WHERE id=?", [(i,) for i in ids])
             db.executemany("DELETE FROM run_curves WHERE run_id=?", [(i,) for i in ids])
+            db.executemany("DELETE FROM sweep_cells WHERE run_id=?", [(i,) for i in ids])
 
     def model_dir(self, run_id: int) -> Path:
         """Where a run's model files are saved."""
@@ -440,9 +504,12 @@ class RunStore:
             return [row[0] for row in db.execute(query, args)]
 
     def sweep_ids(self) -> list[str]:
-        """Every sweep id in the store, sorted."""
+        """Every sweep id in the store (of runs, and of cells read from runs), sorted."""
         with self._connect() as db:
-            query = "SELECT DISTINCT sweep_id FROM runs WHERE sweep_id IS NOT NULL ORDER BY 1"
+            query = (
+                "SELECT sweep_id FROM runs WHERE sweep_id IS NOT NULL "
+                "UNION SELECT sweep_id FROM sweep_cells ORDER BY 1"
+            )
             return [row[0] for row in db.execute(query)]
 
     def get(self, run_id: int) -> RunRecord | None:
@@ -476,12 +543,16 @@ _SELECT_WITH_CURVES = (
 
 
 def _where(model: str | None, sweep_id: str | None) -> tuple[str, list[str]]:
-    """A WHERE clause (with its leading space, or empty) keeping one model kind and sweep."""
-    tests = {"model": model, "sweep_id": sweep_id}
-    kept = {column: value for column, value in tests.items() if value}
-    if not kept:
-        return "", []
-    return " WHERE " + " AND ".join(f"{column} = ?" for column in kept), list(kept.values())
+    """A WHERE clause (with its leading space, or empty) keeping one model kind and sweep
+    (a sweep's runs: those stored under its id and those its cells are read from)."""
+    tests, args = [], []
+    if model:
+        tests.append("model = ?")
+        args.append(model)
+    if sweep_id:
+        tests.append("(sweep_id = ? OR id IN (SELECT run_id FROM sweep_cells WHERE sweep_id = ?))")
+        args += [sweep_id, sweep_id]
+    return (" WHERE " + " AND ".join(tests) if tests else ""), args
 
 
 def _upgrade(db: sqlite3.Connection) -> bool:
@@ -500,7 +571,7 @@ def _upgrade(db: sqlite3.Connection) -> bool:
     # Rows without their columns filled: older versions' runs (also ones written since).
     stale = db.execute(
         f"SELECT {_COLUMNS_WITHOUT_CURVES} FROM runs "
-        "WHERE neurons IS NULL OR (result_json IS NOT NULL AND params IS NULL)"
+        "WHERE neurons IS NULL OR (result_json IS NOT NULL AND device IS NULL)"
     ).fetchall()
     db.executemany(
         f"UPDATE runs SET {', '.join(f'{n}=?' for n in _SPEC_COLUMNS)}, {_RESULT_ASSIGNMENTS} "
@@ -534,26 +605,9 @@ def _record(row: sqlite3.Row, curves: bool) -> RunRecord:
         id=row["id"],
         created_at=row["created_at"],
         finished_at=row["finished_at"],
-        status=row["status"],
+        status=RunStatus(row["status"]),
         spec=spec,
         result=result,
         error=row["error"],
         sweep_id=row["sweep_id"],
     )
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    # A zombie has ended but not been reaped yet (in containers nothing may ever reap it).
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rpartition(") ")[2][:1] != "Z"
-    except OSError:  # no /proc (not Linux): alive as far as we can tell
-        return True

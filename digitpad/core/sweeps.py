@@ -6,8 +6,10 @@ import statistics
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from digitpad.core.runs import RunRecord
+from digitpad.core.runs import Cell, RunRecord
 from digitpad.core.specs import RunSpec
+from digitpad.core.status import RunStatus
+from digitpad.core.sweep_ids import parse_sweep_id
 
 SWEEPABLE = (
     "neurons",
@@ -193,22 +195,27 @@ PRESETS: dict[str, Sweep] = {
 }
 
 
-def sweep_for_id(sweep_id: str, records: list[RunRecord]) -> Sweep | None:
+def sweep_for_id(
+    sweep_id: str, records: list[RunRecord], cells: list[Cell] | None = None
+) -> Sweep | None:
     """The sweep a stored sweep id came from (``ex1-…`` or ``custom-neurons-…``), with the
-    values its runs actually took; None for ids that are not one sweep (``lab-…``)."""
-    prefix = sweep_id.split("-")[0]
-    if prefix in PRESETS:
-        sweep = PRESETS[prefix]
-    elif prefix == "custom" and sweep_id.count("-") >= 2:
-        param = sweep_id.split("-")[1]
-        if param not in SWEEPABLE or not records:
+    values its runs (or its ``cells``) actually took; None for ids that are not one sweep
+    (``lab-…``, written by earlier versions for a whole lab)."""
+    parsed = parse_sweep_id(sweep_id)
+    if parsed is None:
+        return None
+    if parsed.kind in PRESETS:
+        sweep = PRESETS[parsed.kind]
+    elif parsed.kind == "custom":
+        if parsed.param not in SWEEPABLE or not records:
             return None
+        param = parsed.param
         sweep = Sweep(f"custom-{param}", f"Custom sweep: {param}", records[0].spec, param, ())
     else:
         return None
     if sweep.param is None:
         return sweep
-    ran = {getattr(r.spec, sweep.param) for r in records}
+    ran = {c.value for c in cells} if cells else {getattr(r.spec, sweep.param) for r in records}
     if not ran or ran <= set(sweep.values):
         return sweep
     values = tuple(sorted(ran))
@@ -249,15 +256,49 @@ class LabTable:
         return [["", *self.columns], *[[name, *cells] for name, cells in self.rows]]
 
 
-def lab_table(sweep: Sweep, records: list[RunRecord]) -> LabTable:
-    """Build the lab-style table of ``sweep`` from its stored runs (finished ones only)."""
-    done = [r for r in records if r.result is not None and r.status == "done"]
+def lab_table(
+    sweep: Sweep, records: list[RunRecord], cells: list[tuple[int, Cell]] | None = None
+) -> LabTable:
+    """The lab-style table of ``sweep`` from its runs (finished ones only): from its
+    ``cells`` (run id, cell) when it has them, else one cell per run at its end (sweeps
+    stored by earlier versions)."""
+    if cells:
+        by_id = {r.id: r for r in records}
+        return cells_table(sweep, [(cell, by_id[i]) for i, cell in cells if i in by_id])
+    done = [r for r in records if r.result is not None and r.status == RunStatus.DONE]
     figures, times = [], []
     for value in sweep.values:
         runs = [r for r in done if sweep.param is None or getattr(r.spec, sweep.param) == value]
         figures.append([_figure(r, sweep.measure) for r in runs])
         times.append([r.result.convergence_time for r in runs])
     return format_table(sweep, figures, times)
+
+
+def cell_figures(record: RunRecord, cell: Cell, measure: str) -> tuple[float, float] | None:
+    """(accuracy or MSE, convergence time) of ``cell`` from a finished run, or None."""
+    result = record.result
+    if result is None or record.status != RunStatus.DONE:
+        return None
+    if cell.at_epoch is None or cell.at_epoch == result.epochs_run:
+        figure = result.test_mse if measure == "mse" else result.test_accuracy
+        return figure, result.convergence_time
+    key = "val_mse" if measure == "mse" else "val_accuracy"
+    figures, times = result.history.get(key, []), result.history.get("epoch_time", [])
+    if len(figures) < cell.at_epoch or len(times) < cell.at_epoch:
+        return None
+    return figures[cell.at_epoch - 1], times[cell.at_epoch - 1]
+
+
+def cells_table(sweep: Sweep, cells: list[tuple[Cell, RunRecord]]) -> LabTable:
+    """The lab-style table of ``sweep`` from (cell, the run it is read from) pairs."""
+    figures: dict[Any, list[float]] = {v: [] for v in sweep.values}
+    times: dict[Any, list[float]] = {v: [] for v in sweep.values}
+    for cell, record in cells:
+        got = cell_figures(record, cell, sweep.measure)
+        if got is not None and cell.value in figures:
+            figures[cell.value].append(got[0])
+            times[cell.value].append(got[1])
+    return format_table(sweep, [figures[v] for v in sweep.values], [times[v] for v in sweep.values])
 
 
 def format_table(sweep: Sweep, figures: list[list[float]], times: list[list[float]]) -> LabTable:

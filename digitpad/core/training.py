@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-import platform
+import os
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from digitpad.core.augmentation import augmented_batches
 from digitpad.core.backend import BACKEND_LOCK, freeze_long_lived_objects, import_keras
 from digitpad.core.data import MnistData, take_subset
+from digitpad.core.environment import device_name, host_name, library_versions
 from digitpad.core.models import build_model, input_shape_for, prepare_images
+from digitpad.core.results import Progress, RunResult
 from digitpad.core.specs import RunSpec
+from digitpad.core.status import RunStatus
 
 # Stored batch-loss curves are averaged down to at most this many points.
 MAX_STORED_BATCH_POINTS = 1000
@@ -24,70 +26,6 @@ MAX_STORED_BATCH_POINTS = 1000
 EVAL_BATCH = 1000
 # Keras clips probabilities like this in categorical_crossentropy.
 _EPSILON = 1e-7
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One progress event from ``train()``; plain data, safe to send across threads.
-
-    kind: ``"start"``, ``"batch"``, ``"epoch"`` or ``"evaluating"``.
-    epoch: 0-based epoch index. batch: 0-based batch index within the epoch.
-    loss: the training loss of that one batch (``"batch"``) or of the epoch (``"epoch"``).
-    logs: the epoch's train and validation figures (``"epoch"`` only).
-    """
-
-    kind: str
-    epoch: int
-    epochs: int
-    batch: int = 0
-    batches: int = 0
-    loss: float | None = None
-    logs: dict[str, float] = field(default_factory=dict)
-    elapsed: float = 0.0
-
-
-@dataclass
-class RunResult:
-    """What a run produced: figures, history, where its model was saved, and its context."""
-
-    spec: RunSpec
-    status: str  # "done" or "stopped"
-    seed: int
-    test_accuracy: float
-    test_loss: float
-    test_mse: float
-    convergence_time: float
-    params: int
-    epochs_run: int
-    train_size: int
-    history: dict[str, list[float]]
-    batch_losses: list[float]
-    data_source: str = ""
-    data_sha256: str = ""
-    versions: dict[str, str] = field(default_factory=dict)
-    device: str = "cpu"
-    model_path: str | None = None
-    weights_path: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def baseline_error(self) -> float:
-        """The lab's "baseline error": ``100 - accuracy * 100`` (percent)."""
-        return 100.0 - self.test_accuracy * 100.0
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["spec"] = self.spec.to_dict()
-        out["baseline_error"] = self.baseline_error
-        return out
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> RunResult:
-        values = dict(values)
-        values.pop("baseline_error", None)
-        if not isinstance(values["spec"], RunSpec):
-            values["spec"] = RunSpec.from_dict(values["spec"])
-        return cls(**values)
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -162,7 +100,7 @@ def train(
 
     result = RunResult(
         spec=spec,
-        status="stopped" if bridge.stopped else "done",
+        status=RunStatus.STOPPED if bridge.stopped else RunStatus.DONE,
         seed=seed,
         test_accuracy=accuracy,
         test_loss=loss,
@@ -177,6 +115,8 @@ def train(
         data_sha256=data.sha256,
         versions=library_versions(),
         device=device_name(),
+        trained_host=host_name(),
+        trained_pid=os.getpid(),
     )
     if save_dir is not None:
         save_model_files(model, Path(save_dir), result)
@@ -240,51 +180,6 @@ def release_memory() -> None:
     gc.collect(1)
 
 
-# Augmentation ranges: what hand drawing varies that MNIST's normalisation does not remove.
-ROTATION_DEGREES = 12
-ZOOM = 0.1
-SHIFT = 0.08
-THICKER, THINNER = 0.15, 0.1  # shares of images whose strokes grow or shrink by a pixel
-
-
-def augmented_batches(x, y, batch_size: int, seed: int):
-    """A shuffled ``tf.data`` stream of randomly rotated, zoomed, shifted and re-inked batches.
-
-    Built from Keras preprocessing layers; stroke thickness varies by a 2x2 grey dilation or
-    erosion of a random share of each batch.
-    """
-    import keras
-    import tensorflow as tf  # tf.data is Keras' own input pipeline on this backend
-
-    layers = keras.layers
-    geometry = keras.Sequential(
-        [
-            layers.RandomRotation(ROTATION_DEGREES / 360, fill_mode="constant", seed=seed),
-            layers.RandomZoom(ZOOM, fill_mode="constant", seed=seed + 1),
-            layers.RandomTranslation(SHIFT, SHIFT, fill_mode="constant", seed=seed + 2),
-        ]
-    )
-
-    def re_ink(images):
-        thicker = keras.ops.max_pool(images, 2, strides=1, padding="same")
-        thinner = -keras.ops.max_pool(-images, 2, strides=1, padding="same")
-        pick = tf.random.uniform((tf.shape(images)[0], 1, 1, 1), seed=seed + 3)
-        return tf.where(
-            pick < THICKER, thicker, tf.where(pick < THICKER + THINNER, thinner, images)
-        )
-
-    def augment(images, labels):
-        return re_ink(geometry(images, training=True)), labels
-
-    return (
-        tf.data.Dataset.from_tensor_slices((x, y))
-        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-        .batch(batch_size)
-        .map(augment, num_parallel_calls=tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE)
-    )
-
-
 def predict_eagerly(model, x: np.ndarray, chunk: int = EVAL_BATCH) -> np.ndarray:
     """Class probabilities for ``x`` by direct calls, in chunks.
 
@@ -337,30 +232,6 @@ def downsample(values: list[float], limit: int) -> list[float]:
         return list(values)
     chunks = np.array_split(np.asarray(values, dtype=np.float64), limit)
     return [float(c.mean()) for c in chunks]
-
-
-def library_versions() -> dict[str, str]:
-    from importlib import metadata  # imported here: it costs 50 ms at start-up
-
-    out = {"python": platform.python_version()}
-    for name in ("tensorflow", "keras", "numpy"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def device_name() -> str:
-    """``"GPU: <name>"`` when TensorFlow sees a GPU, else ``"CPU (<n> cores)"``."""
-    import os
-
-    import tensorflow as tf  # keras has no public device query
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        return "GPU: " + ", ".join(g.name for g in gpus)
-    return f"CPU ({os.cpu_count()} cores)"
 
 
 _BRIDGE_CLASS = None

@@ -7,7 +7,6 @@ import io
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,8 +18,8 @@ from digitpad.core.backend import BACKEND_LOCK
 from digitpad.core.data import MnistData
 from digitpad.core.paths import weights_dir
 from digitpad.core.predictor import ModelSource, Predictor, file_sha256
+from digitpad.core.results import RunResult
 from digitpad.core.specs import RunSpec
-from digitpad.core.training import Progress, train
 
 
 @dataclass(frozen=True)
@@ -65,28 +64,24 @@ LITERT_TOLERANCE = 1e-4
 FALLBACK_ORDER = ("best", "cnn", "mlp")
 
 
-def build_shipped(
-    name: str,
-    data: MnistData,
-    folder: Path | None = None,
-    on_progress: Callable[[Progress], None] | None = None,
+def install_shipped(
+    name: str, result: RunResult, data: MnistData, folder: Path | None = None
 ) -> dict[str, Any]:
-    """Train one shipped model from scratch on ``data`` and write its weights and JSON.
+    """Make a finished training of ``SHIPPED[name].spec`` (trained by the engine, like any
+    run) the shipped network: its weights and JSON, then its LiteRT export.
 
     Raises ``RuntimeError`` (and writes nothing) if it misses its accuracy target.
     """
     shipped = SHIPPED[name]
-    with tempfile.TemporaryDirectory() as tmp:
-        result = train(shipped.spec, data, on_progress=on_progress, save_dir=tmp)
-        if result.test_accuracy < shipped.min_accuracy:
-            raise RuntimeError(
-                f"{name}: test accuracy {result.test_accuracy:.4f} is below the target "
-                f"{shipped.min_accuracy}; nothing was written"
-            )
-        if not result.weights_path:
-            raise RuntimeError(f"{name}: the weights could not be saved: {result.notes}")
-        shipped.weights_path(folder).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(result.weights_path, shipped.weights_path(folder))
+    if result.test_accuracy < shipped.min_accuracy:
+        raise RuntimeError(
+            f"{name}: test accuracy {result.test_accuracy:.4f} is below the target "
+            f"{shipped.min_accuracy}; nothing was written"
+        )
+    if not result.weights_path:
+        raise RuntimeError(f"{name}: the weights could not be saved: {result.notes}")
+    shipped.weights_path(folder).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(result.weights_path, shipped.weights_path(folder))
     info = {
         "name": name,
         "title": shipped.title,

@@ -1,55 +1,97 @@
-"""Run a slow core call (loading a network, predicting 10,000 images) off the GUI thread."""
+"""The one way widgets run slow core calls off the GUI thread: loading a network,
+predicting 10,000 images, driving a training job.
+
+A call runs in a ``QThreadPool`` (Qt's global one, or a pool of the caller's with one
+thread when calls must run one at a time, in order). What it returns, raises or reports
+along the way comes back as queued signals, so the callbacks run on the GUI thread.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 
 class _Signals(QObject):
+    item = Signal(object)
     finished = Signal(object)
     failed = Signal(str)
 
 
 class _Task(QRunnable):
-    def __init__(self, fn: Callable[[], Any], signals: _Signals):
+    def __init__(self, fn: Callable[..., Any], signals: _Signals, streams: bool):
         super().__init__()
         self.fn = fn
         self.signals = signals
+        self.streams = streams
 
     def run(self) -> None:
         try:
-            result = self.fn()
+            result = self.fn(self._tell_item) if self.streams else self.fn()
         except Exception as exc:  # reported to the caller, who says it in the window
-            text = str(exc).strip() or type(exc).__name__
-            self.signals.failed.emit(text)
+            self._tell(self.signals.failed, str(exc).strip() or type(exc).__name__)
         else:
-            self.signals.finished.emit(result)
+            self._tell(self.signals.finished, result)
 
+    def _tell_item(self, item: Any) -> None:
+        self._tell(self.signals.item, item)
 
-_KEEP: set[_Signals] = set()  # the signals objects live until their task has reported
+    @staticmethod
+    def _tell(signal, value: Any) -> None:
+        # The receiver (and its signals object) may be gone: then there is nobody to tell.
+        with contextlib.suppress(RuntimeError):
+            signal.emit(value)
 
 
 def run_in_background(
-    fn: Callable[[], Any],
+    fn: Callable[..., Any],
     on_done: Callable[[Any], None],
     on_error: Callable[[str], None],
     receiver: QObject,
+    on_item: Callable[[Any], None] | None = None,
+    pool: QThreadPool | None = None,
 ) -> None:
-    """Call ``fn()`` in Qt's thread pool; ``on_done(result)`` or ``on_error(message)`` then
-    runs on ``receiver``'s (GUI) thread. Nothing is called if ``receiver`` is gone."""
+    """Call ``fn()`` in ``pool`` (default: Qt's global pool); ``on_done(result)`` or
+    ``on_error(message)`` then runs on ``receiver``'s (GUI) thread. With ``on_item``, ``fn``
+    is called as ``fn(report)`` and each ``report(x)`` reaches ``on_item(x)`` there, in
+    order, before ``on_done``. Nothing is called once ``receiver`` is gone."""
     signals = _Signals()
     signals.moveToThread(receiver.thread())
-    signals.finished.connect(on_done)
-    signals.failed.connect(on_error)
+    if on_item is not None:
+        signals.item.connect(_while_alive(receiver, on_item))
+    signals.finished.connect(_while_alive(receiver, on_done))
+    signals.failed.connect(_while_alive(receiver, on_error))
+    # Kept here until its task has reported. Not a child of the receiver: deleting it with
+    # the receiver's children released its callbacks' objects (a LiteRT interpreter) in the
+    # middle of Qt's destructor, which deadlocked on Qt's own lock.
     _KEEP.add(signals)
     signals.finished.connect(lambda *_: _KEEP.discard(signals))
     signals.failed.connect(lambda *_: _KEEP.discard(signals))
-    QThreadPool.globalInstance().start(_Task(fn, signals))
+    (pool or QThreadPool.globalInstance()).start(_Task(fn, signals, on_item is not None))
+
+
+_KEEP: set[_Signals] = set()
+
+
+def _while_alive(receiver: QObject, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+    def call(value: Any) -> None:
+        if shiboken6.isValid(receiver):  # a window closed meanwhile: nothing to show it in
+            callback(value)
+
+    return call
+
+
+def serial_pool(parent: QObject | None = None) -> QThreadPool:
+    """A pool of one thread: its calls run one at a time, in the order given."""
+    pool = QThreadPool(parent)
+    pool.setMaxThreadCount(1)
+    return pool
 
 
 def wait_for_background(timeout_ms: int = 60_000) -> bool:
-    """Wait until every background task has finished (window closing, tests)."""
+    """Wait until every task in Qt's global pool has finished (window closing, tests)."""
     return QThreadPool.globalInstance().waitForDone(timeout_ms)

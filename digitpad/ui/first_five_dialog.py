@@ -22,12 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.core.data import shared_mnist
 from digitpad.core.first_five import COUNT, FirstFive, first_five
 from digitpad.core.paths import weights_dir
 from digitpad.core.specs import RunSpec
 from digitpad.core.weights import SHIPPED
 from digitpad.ui.background import run_in_background
-from digitpad.ui.training_worker import shared_mnist
 
 PREVIEW_SIDE = 84
 

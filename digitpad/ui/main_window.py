@@ -165,6 +165,9 @@ class MainWindow(QMainWindow):
             # A hand-edited or older settings file keeps the defaults.
             with contextlib.suppress(TypeError, ValueError):
                 self.train_tab.form.set_values(json.loads(form))
+        cluster = self.settings.value("train/cluster")
+        if cluster and not self.train_tab.cluster.text():  # $DIGITPAD_CLUSTER comes first
+            self.train_tab.cluster.setText(str(cluster))
         pen = self.settings.value("draw/pen")
         if pen is not None:
             self.draw_tab.pen_slider.setValue(int(pen))
@@ -173,6 +176,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/tab", self.tabs.currentIndex())
         self.settings.setValue("train/form", json.dumps(self.train_tab.form.values()))
+        self.settings.setValue("train/cluster", self.train_tab.cluster.text())
         self.settings.setValue("draw/pen", self.draw_tab.pen_slider.value())
         source = self.draw_tab.current_source()
         if source is not None and not source.name.startswith("run "):

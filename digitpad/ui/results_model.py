@@ -8,45 +8,19 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from digitpad.core.run_columns import COLUMNS
 from digitpad.core.runs import RunRecord, RunRow, RunStore, RunStoreError
+from digitpad.core.status import RunStatus
 
 _ModelIndex = QModelIndex | QPersistentModelIndex
 
-# (header, RunRow field, display format, tooltip)
-COLUMNS: list[tuple[str, str, str, str]] = [
-    ("ID", "id", "{}", "Run number"),
-    ("When", "created_at", "{}", "When the run started"),
-    ("Model", "model", "{}", "Network kind"),
-    ("Neurons", "neurons", "{}", "Hidden dense units"),
-    ("Filters", "filters", "{}", "Filters of the first convolution"),
-    ("Kernel", "kernel_size", "{0}x{0}", "Convolution kernel size"),
-    ("Epochs", "epochs", "{}", "Epochs asked for"),
-    ("Batch", "batch_size", "{}", "Batch size"),
-    ("Metric", "metric", "{}", "Metric reported during training"),
-    ("Images", "train_size", "{:,}", "Training images used"),
-    ("LR", "learning_rate", "{:g}", "Learning rate (blank: Keras default)"),
-    ("Seed", "seed", "{}", "Random seed used"),
-    ("Accuracy", "test_accuracy", "{:.4f}", "Test accuracy (lab: system accuracy)"),
-    ("Error %", "baseline_error", "{:.2f}", "Lab's baseline error: 100 - accuracy x 100"),
-    ("MSE", "test_mse", "{:.4f}", "Mean squared error of the test probabilities"),
-    (
-        "Time (s)",
-        "convergence_time",
-        "{:.1f}",
-        "Convergence time: wall time of training, validation included",
-    ),
-    ("Params", "params", "{:,}", "Trainable and other parameters"),
-    ("Epochs run", "epochs_run", "{}", "Epochs completed"),
-    ("Status", "status", "{}", "done, stopped, failed, interrupted or running"),
-    ("Sweep", "sweep_id", "{}", "Sweep the run belongs to"),
-]
 COLUMN_INDEX = {header: i for i, (header, *_rest) in enumerate(COLUMNS)}
 ROW_ROLE = Qt.ItemDataRole.UserRole  # the row's RunRow
 STATUS_COLOURS = {
-    "failed": QColor("#b00020"),
-    "interrupted": QColor("#a05a00"),
-    "stopped": QColor("#555555"),
-    "running": QColor("#1f5fbf"),
+    RunStatus.FAILED: QColor("#b00020"),
+    RunStatus.INTERRUPTED: QColor("#a05a00"),
+    RunStatus.STOPPED: QColor("#555555"),
+    RunStatus.RUNNING: QColor("#1f5fbf"),
 }
 BLOCK = 200  # rows read from the store at once, around the one asked for
 
@@ -81,13 +55,13 @@ class RunTableModel(QAbstractTableModel):
             return None
         if role == ROW_ROLE:
             return row
-        header, field, fmt, _tip = COLUMNS[index.column()]
-        value = getattr(row, field)
+        column = COLUMNS[index.column()]
+        value = getattr(row, column.field)
         if role == Qt.ItemDataRole.DisplayRole:
-            return "" if value is None else fmt.format(value)
+            return column.text(row)
         if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, int | float):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and header == "Status":
+        if role == Qt.ItemDataRole.ForegroundRole and column.field == "status":
             return STATUS_COLOURS.get(row.status)
         if role == Qt.ItemDataRole.ToolTipRole and row.error:
             return row.error
@@ -99,9 +73,9 @@ class RunTableModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][0]
+            return COLUMNS[section].header
         if role == Qt.ItemDataRole.ToolTipRole:
-            return COLUMNS[section][3]
+            return COLUMNS[section].tip
         return None
 
     # --- reading -----------------------------------------------------------------------------
@@ -127,7 +101,7 @@ class RunTableModel(QAbstractTableModel):
     def _query(self) -> list[int]:
         column, order = self._order
         return self.store.ordered_ids(
-            COLUMNS[column][1] if 0 <= column < len(COLUMNS) else "id",
+            COLUMNS[column].field if 0 <= column < len(COLUMNS) else "id",
             order == Qt.SortOrder.DescendingOrder,
             self.model_kind,
             self.sweep_id,

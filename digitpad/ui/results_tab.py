@@ -5,7 +5,6 @@ sweep's lab table; what a run gets wrong; its weights saved elsewhere or read ba
 from __future__ import annotations
 
 import csv
-import json
 import shutil
 
 import pyqtgraph as pg
@@ -27,8 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.core.run_summary import describe_record
 from digitpad.core.runs import RunRecord, RunRow, RunStore
 from digitpad.core.specs import MODEL_KINDS
+from digitpad.core.sweep_ids import sweep_key
 from digitpad.core.sweeps import sweep_for_id
 from digitpad.ui.curves import make_plot
 from digitpad.ui.first_five_dialog import FirstFiveDialog
@@ -243,19 +244,20 @@ class ResultsTab(QWidget):
                 self.sweep_view.show_sweep(None, [])
             return
         records = self.store.get_many(self.store.ordered_ids(sweep_id=sweep_id))  # with curves
-        sweep = sweep_for_id(sweep_id, records)
+        cells = self.store.cells(sweep_id)
+        sweep = sweep_for_id(sweep_id, records, [cell for _, cell in cells])
         if sweep is None:
             self.sweep_view.show_sweep(None, [])
             self.sweep_view.title.setText(
-                f"{sweep_id} holds runs of several exercises (digitpad lab): its tables are "
-                "in the report that command wrote."
+                f"{sweep_id} holds runs of several exercises (an earlier version's "
+                "digitpad lab): its tables are in the report that command wrote."
             )
             return
         twins = None
         if sweep.measure == "mse":  # exercise 3: compare with exercise 2's runs
-            ex2 = [s for s in self.store.sweep_ids() if s.startswith("ex2-")]
+            ex2 = [s for s in self.store.sweep_ids() if sweep_key(s) == "ex2"]
             twins = self.store.get_many(i for s in ex2 for i in self.store.ordered_ids(sweep_id=s))
-        self.sweep_view.show_sweep(sweep, records, twins)
+        self.sweep_view.show_sweep(sweep, records, twins, cells)
 
     def selected_rows(self) -> list[RunRow]:
         rows = self.table.selectionModel().selectedRows()
@@ -405,37 +407,3 @@ class ResultsTab(QWidget):
             return None
         self.message.emit(f"Exported {self.model.rowCount()} run(s) to {path}")
         return path
-
-
-def describe_record(record: RunRecord) -> str:
-    """The full spec and figures of one run, for people."""
-    lines = [
-        f"Run {record.id} — {record.status}",
-        f"started {record.created_at}",
-        f"ended {record.finished_at or '—'}",
-        "",
-    ]
-    lines.append(json.dumps(record.spec.to_dict(), indent=2))
-    if record.result:
-        r = record.result
-        lines += [
-            "",
-            f"test accuracy     {r.test_accuracy:.4f}",
-            f"baseline error    {r.baseline_error:.2f} %",
-            f"test loss         {r.test_loss:.4f}",
-            f"test MSE          {r.test_mse:.4f}",
-            f"convergence time  {r.convergence_time:.2f} s",
-            f"parameters        {r.params:,}",
-            f"epochs run        {r.epochs_run}",
-            f"training images   {r.train_size:,}",
-            f"seed              {r.seed}",
-            f"device            {r.device}",
-            f"data              {r.data_source} ({r.data_sha256[:12]}…)",
-            "versions          " + ", ".join(f"{k} {v}" for k, v in r.versions.items()),
-        ]
-        if r.weights_path:
-            lines.append(f"weights           {r.weights_path}")
-        lines += [f"note: {n}" for n in r.notes]
-    if record.error:
-        lines += ["", f"error: {record.error}"]
-    return "\n".join(lines)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.core.data import shared_mnist
 from digitpad.core.evaluation import (
     NUM_CLASSES,
     Mistake,
@@ -26,7 +27,6 @@ from digitpad.core.evaluation import (
 from digitpad.core.predictor import Predictor, run_source
 from digitpad.core.runs import RunRecord
 from digitpad.ui.background import run_in_background
-from digitpad.ui.training_worker import shared_mnist
 
 GALLERY_SIZE = 40
 ICON_SIDE = 84  # 28 x 3

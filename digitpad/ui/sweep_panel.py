@@ -16,11 +16,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.core.engine.plan import Job
 from digitpad.core.specs import RunSpec
 from digitpad.core.sweeps import PRESETS, SWEEPABLE, Sweep, custom_sweep
 from digitpad.ui.train_form import TrainForm
 
 FLOAT_PARAMS = ("learning_rate", "dropout")
+WHOLE_LAB = "lab"  # the exercise list's entry for every exercise at once
 MAX_REPEATS = 10
 
 
@@ -28,11 +30,12 @@ class SweepPanel(QGroupBox):
     """Choose an exercise (it fills the form) or a custom sweep, then run it in one click.
 
     The form's values are the base of every run, so a smaller training subset or fewer
-    epochs typed there apply to the whole sweep. ``runRequested(Sweep, list[RunSpec])``
-    asks the train tab to run it.
+    epochs typed there apply to the whole sweep. "The whole lab" runs every exercise with
+    the lab's settings (the form's training subset and the repeats apply), planned as one
+    job. ``runRequested(Job)`` asks the train tab to run it.
     """
 
-    runRequested = Signal(object, object)
+    runRequested = Signal(object)
 
     def __init__(self, form: TrainForm, parent: QWidget | None = None):
         super().__init__("Lab exercises and sweeps", parent)
@@ -41,6 +44,7 @@ class SweepPanel(QGroupBox):
         self.preset.addItem("Custom sweep", None)
         for sweep in PRESETS.values():
             self.preset.addItem(sweep.title, sweep.id)
+        self.preset.addItem("The whole lab (every exercise)", WHOLE_LAB)
         self.preset.setToolTip("Pick one of the lab's exercises: it fills the form and values")
         self.param = QComboBox(objectName="sweepParamCombo")
         for name in SWEEPABLE:
@@ -95,25 +99,48 @@ class SweepPanel(QGroupBox):
                 sweep = custom_sweep(base, param, values)
         return sweep, sweep.specs(self.repeats.value(), seed=base.seed or 0)
 
+    def job(self) -> Job:
+        """The planned job of what is set up; raises ValueError naming what is wrong."""
+        if self.preset.currentData() == WHOLE_LAB:
+            limit = self.form.values()["train_limit"]
+            return Job.lab(train_limit=limit, repeats=self.repeats.value())
+        sweep, specs = self.sweep()
+        return Job.sweep(sweep, specs)
+
     def request_run(self) -> None:
         try:
-            sweep, specs = self.sweep()
+            job = self.job()
         except ValueError as exc:
             self.problem.setText(str(exc))
             return
-        self.runRequested.emit(sweep, specs)
+        self.runRequested.emit(job)
 
     def set_busy(self, busy: bool) -> None:
         """Lock the panel while a training runs."""
         self._busy = busy
-        for widget in (self.preset, self.param, self.values, self.repeats):
-            widget.setEnabled(not busy)
+        preset = PRESETS.get(self.preset.currentData())
+        fixed = self.preset.currentData() == WHOLE_LAB or (preset and preset.param is None)
+        self.preset.setEnabled(not busy)
+        self.repeats.setEnabled(not busy)
+        for widget in (self.param, self.values):
+            widget.setEnabled(not busy and not fixed)
         self._validate()
 
     # --- reactions -------------------------------------------------------------------------
 
     def _on_preset(self, *_args) -> None:
         preset = PRESETS.get(self.preset.currentData())
+        if self.preset.currentData() == WHOLE_LAB:
+            self.param.setEnabled(False)
+            self.values.setEnabled(False)
+            self.values.setText("")
+            self.description.setText(
+                "Every exercise with the lab's settings, each in its own table in Results. "
+                "Identical runs train once and shorter runs are read from longer ones, as "
+                "'digitpad lab' does. The form's training images and Repeats apply."
+            )
+            self._validate()
+            return
         if preset is None:
             self.description.setText(
                 "Sweep any hyperparameter of the form: the form gives every other value."
@@ -137,6 +164,12 @@ class SweepPanel(QGroupBox):
         self._validate()
 
     def _validate(self, *_args) -> None:
+        if self.preset.currentData() == WHOLE_LAB:
+            trainings = len(self.job().runs)
+            self.problem.setText("")
+            self.run_button.setEnabled(not self._busy)
+            self.run_button.setText(f"Run the lab ({trainings} trainings)")
+            return
         try:
             _, specs = self.sweep()
         except ValueError as exc:

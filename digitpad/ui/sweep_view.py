@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.core.runs import RunRecord
+from digitpad.core.runs import Cell, RunRecord
 from digitpad.core.sweeps import LabTable, Sweep, lab_table, metric_pairs
 from digitpad.ui.curves import make_plot
 from digitpad.ui.lazy_page import LazyPage
@@ -73,11 +73,13 @@ class SweepView(QWidget):
         sweep: Sweep | None,
         records: list[RunRecord],
         accuracy_twins: list[RunRecord] | None = None,
+        cells: list[tuple[int, Cell]] | None = None,
     ) -> None:
-        """Show ``sweep`` from its runs (with curves); for exercise 3, ``accuracy_twins`` are
-        the runs of an exercise 2 sweep to compare with."""
+        """Show ``sweep`` from its runs (with curves) and its table's ``cells`` (see
+        ``lab_table``); for exercise 3, ``accuracy_twins`` are the runs of an exercise 2
+        sweep to compare with."""
         self.sweep = sweep
-        self.table = lab_table(sweep, records) if sweep is not None else None
+        self.table = lab_table(sweep, records, cells) if sweep is not None else None
         for plot in (self.figure_plot, self.time_plot, self.loss_plot):
             plot.clear()
         self.table_model.clear()

@@ -1,0 +1,132 @@
+"""Engine: the one way every caller trains (the window, ``digitpad train|sweep|lab``, the
+shipped weights). It plans nothing itself (see ``plan``): it hands a job's runs to a
+backend's workers, records every run in the store as it starts and as it ends, and tells
+its caller what happens as typed events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from digitpad.core.data import MnistData
+from digitpad.core.engine.control import JobControl
+from digitpad.core.engine.events import (
+    BackendMessage,
+    EngineEvent,
+    JobDone,
+    JobFailed,
+    RunFinished,
+    RunProgress,
+    RunStarted,
+    WorkerLost,
+    WorkerProgress,
+    WorkerResult,
+)
+from digitpad.core.engine.plan import Job
+from digitpad.core.engine.recording import record_outcome
+from digitpad.core.engine.worker import RunOrder
+from digitpad.core.runs import RunStore, RunStoreError
+
+POLL_S = 0.05  # how often the engine looks at its control when no worker speaks
+
+
+class Backend(Protocol):
+    """Where runs train: ``LocalBackend`` (worker processes) or ``DaskBackend``."""
+
+    name: str
+    shares_files: bool  # True: workers write models straight into the store's folders
+
+    def slots(self) -> int: ...
+    def start_job(self, runs: int) -> None: ...
+    def submit(self, order: RunOrder, data: MnistData) -> None: ...
+    def poll(self, timeout: float) -> list[BackendMessage]: ...
+    def skip(self, run_id: int) -> None: ...
+    def stop(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class BackendError(RuntimeError):
+    """The backend cannot take runs (a cluster that cannot be reached); says what to do."""
+
+
+class Engine:
+    """Trains jobs on ``backend`` (default: local worker processes) and records their runs
+    in ``store``. One job at a time; ``run`` from one thread, ``control`` from any."""
+
+    def __init__(self, store: RunStore, backend: Backend | None = None):
+        if backend is None:
+            from digitpad.core.engine.local import LocalBackend
+
+            backend = LocalBackend()
+        self.store = store
+        self.backend = backend
+
+    def run(
+        self, job: Job, data: MnistData, control: JobControl | None = None
+    ) -> Iterator[EngineEvent]:
+        """Train ``job`` on ``data``, yielding events until every started run has ended.
+
+        Each planned run gets its ``record`` as it ends. A run whose worker dies is
+        ``interrupted`` and the job goes on with the others.
+        """
+        control = control or JobControl()
+        backend = self.backend
+        backend.start_job(len(job.runs))
+        waiting = list(range(len(job.runs)))
+        running: dict[int, int] = {}  # run id -> plan index
+        skips_sent: set[int] = set()
+        stop_sent = False
+        while waiting or running:
+            if control.stopped:
+                waiting.clear()
+                if not stop_sent:
+                    backend.stop()
+                    stop_sent = True
+            for run_id, index in running.items():
+                if run_id not in skips_sent and control.skipped(index):
+                    backend.skip(run_id)
+                    skips_sent.add(run_id)
+            while waiting and len(running) < backend.slots():
+                index = waiting.pop(0)
+                if control.skipped(index):
+                    continue
+                planned = job.runs[index]
+                try:
+                    run_id = self.store.start_run(planned.spec, planned.sweep_id)
+                    self.store.add_cells(run_id, planned.cells)
+                    save_dir = str(self.store.model_dir(run_id)) if backend.shares_files else None
+                    backend.submit(RunOrder(run_id, planned.spec, save_dir), data)
+                except (RunStoreError, BackendError) as exc:
+                    yield JobFailed(f"Training not started: {exc}")
+                    waiting.clear()
+                    break
+                running[run_id] = index
+                yield RunStarted(index, len(job.runs), run_id, planned.spec)
+            if not running:
+                continue
+            for message in backend.poll(POLL_S):
+                index = running.get(message.run_id)
+                if index is None:
+                    continue  # a late message of a run already ended
+                if isinstance(message, WorkerProgress):
+                    yield RunProgress(index, message.run_id, message.progress)
+                    continue
+                del running[message.run_id]
+                try:
+                    record = self._record(message)
+                except RunStoreError as exc:
+                    yield JobFailed(f"Run {message.run_id} could not be recorded: {exc}")
+                    continue
+                job.runs[index].record = record
+                yield RunFinished(index, record)
+        yield JobDone(stopped=control.stopped)
+
+    def _record(self, message: WorkerResult | WorkerLost):
+        if isinstance(message, WorkerLost):
+            self.store.mark_interrupted(message.run_id, message.message)
+            return self.store.get(message.run_id)
+        return record_outcome(self.store, message)
+
+    def close(self) -> None:
+        """End the backend's workers (the window closing, a command ending)."""
+        self.backend.close()

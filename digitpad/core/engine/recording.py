@@ -1,0 +1,84 @@
+"""Putting what a worker sends back into the store, without ever losing a finished run."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from digitpad.core.engine.events import WorkerResult
+from digitpad.core.results import RunResult
+from digitpad.core.runs import RunRecord, RunStore, RunStoreError, now
+
+log = logging.getLogger(__name__)
+
+
+def record_outcome(store: RunStore, message: WorkerResult) -> RunRecord:
+    """Store a worker's outcome for its run (started with ``store.start_run``): ``done`` or
+    ``stopped`` with its result, or ``failed`` with the error. A remote worker's model
+    files are written into the run's folder here first."""
+    run_id = message.run_id
+    if message.result is None:
+        store.fail_run(run_id, message.error)
+        return _get(store, run_id)
+    result = message.result
+    if message.files is not None:
+        result = _write_model_files(store.model_dir(run_id), result, message.files)
+    try:
+        store.finish_run(run_id, result)
+        return _get(store, run_id)
+    except RunStoreError as exc:
+        # The database cannot take it now (locked, read-only, disk full): the finished
+        # run is kept beside its model and goes into the database at the next start.
+        return _kept_aside(store, run_id, result, exc)
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line message for a failed run, with the remedy where we know one."""
+    text = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+    if isinstance(exc, MemoryError) or "OOM" in text or "out of memory" in text.lower():
+        return text + " (out of memory: try a smaller batch size, fewer neurons, or a subset)"
+    return text
+
+
+def _get(store: RunStore, run_id: int) -> RunRecord:
+    record = store.get(run_id)
+    assert record is not None  # written just above; deleting it meanwhile is not supported
+    return record
+
+
+def _write_model_files(folder: Path, result: RunResult, files: dict[str, bytes]) -> RunResult:
+    """A remote run's model, written where a local run's would be; paths made local."""
+    paths = {}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, payload in files.items():
+            (folder / name).write_bytes(payload)
+            paths[name] = str(folder / name)
+    except OSError as exc:
+        result.notes.append(
+            f"could not save the model to {folder}: {exc}; the run's figures are kept, "
+            "but it cannot be used on the canvas"
+        )
+        return replace(result, model_path=None, weights_path=None)
+    return replace(
+        result,
+        model_path=paths.get("model.keras"),
+        weights_path=paths.get("model.weights.h5"),
+    )
+
+
+def _kept_aside(store: RunStore, run_id: int, result: RunResult, exc: RunStoreError) -> RunRecord:
+    try:
+        path = store.keep_pending_result(run_id, result)
+        result.notes.append(
+            f"{exc} This run's result was kept in {path}; DigitPad adds it to the run "
+            "list the next time it opens the database."
+        )
+    except OSError as write_error:
+        result.notes.append(
+            f"{exc} Its result could not be kept on disk either ({write_error}): the "
+            "figures above are the only copy."
+        )
+    created = now()
+    return RunRecord(run_id, created, created, result.status, result.spec, result, None, None)

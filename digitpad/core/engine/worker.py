@@ -1,0 +1,72 @@
+"""What a worker does with one run, wherever it is: a local worker process or a Dask
+worker. Both call this, so the cluster path is the local path run elsewhere."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from digitpad.core.data import MnistData
+from digitpad.core.engine.events import WorkerResult
+from digitpad.core.engine.recording import describe_error
+from digitpad.core.specs import RunSpec
+from digitpad.core.training import ProgressCallback, StopCheck
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOrder:
+    """One run for a worker: its id in the store, its spec, and where to save its model
+    (None: a folder of the worker's own, whose files go back with the result)."""
+
+    run_id: int
+    spec: RunSpec
+    save_dir: str | None = None
+
+
+def train_order(
+    order: RunOrder,
+    data: MnistData,
+    on_progress: ProgressCallback,
+    should_stop: StopCheck,
+    save_dir: str | None = None,
+) -> WorkerResult:
+    """Train ``order`` on ``data``; a training that raises comes back as its error text."""
+    from digitpad.core.training import train
+
+    try:
+        result = train(
+            order.spec,
+            data,
+            on_progress,
+            should_stop,
+            save_dir=save_dir or order.save_dir,
+            release=False,  # the worker frees memory after it has reported the result
+        )
+    except Exception as exc:  # out of memory, bad data...: the run fails, the worker goes on
+        log.exception("run %s failed", order.run_id)
+        return WorkerResult(order.run_id, error=describe_error(exc))
+    return WorkerResult(order.run_id, result=result)
+
+
+def configure_threads(threads: int) -> None:
+    """Give this process' TensorFlow ``threads`` threads for its operations (before its
+    first operation; later calls change nothing)."""
+    import tensorflow as tf  # keras has no threading settings
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(max(1, threads))
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow already initialised in this process: keep its threads
+        pass
+
+
+def rss_mib() -> float:
+    """This process' resident memory in MiB (0 where /proc is missing: never recycled)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return 0.0

@@ -1,0 +1,133 @@
+"""The engine on a real Dask cluster: a scheduler and two worker processes that the test
+starts on 127.0.0.1. Runs, models and tables land in this computer's store."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+
+import distributed  # the [cluster] extra, which make test installs
+import numpy as np
+import pytest
+
+from conftest import drive
+from digitpad.cli import main
+from digitpad.core.engine import Engine, Job, JobControl, JobDone, RunFinished, RunProgress
+from digitpad.core.engine.cluster import DaskBackend
+from digitpad.core.predictor import Predictor, run_source
+from digitpad.core.runs import RunStore
+from digitpad.core.specs import RunSpec
+from digitpad.core.sweeps import custom_sweep
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A scheduler and two one-thread worker processes on this machine, for the module."""
+    with distributed.LocalCluster(
+        n_workers=2,
+        processes=True,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as local:
+        yield local.scheduler_address
+
+
+def test_a_sweep_trains_on_the_cluster_and_lands_in_the_local_store(cluster, tmp_path, mnist):
+    store = RunStore(tmp_path)
+    engine = Engine(store, DaskBackend(cluster))
+    sweep = custom_sweep(RunSpec(batch_size=100, train_limit=2000, epochs=1), "neurons", [8, 16])
+    job = Job.sweep(sweep, sweep.specs(repeats=2))  # 4 runs: two values, two seeds
+    try:
+        events = drive(engine, job, mnist)
+    finally:
+        engine.close()
+    assert isinstance(events[-1], JobDone)
+    assert any(isinstance(e, RunProgress) for e in events)  # live curves from the workers
+    records = [e.record for e in events if isinstance(e, RunFinished)]
+    assert [r.status for r in records] == ["done"] * 4, [r.error for r in records]
+    assert {r.result.trained_pid for r in records}.isdisjoint({os.getpid()})
+    assert len({r.result.trained_pid for r in records}) == 2  # both workers trained
+    stored = RunStore(tmp_path).list_runs()
+    assert sorted(r.id for r in stored) == sorted(r.id for r in records)
+    assert len(store.cells(job.sweep_ids[0])) == 4
+    # The models came back with the results: the canvas reads drawings with them.
+    x = mnist.x_test[:200].astype(np.float32) / 255
+    for record in stored:
+        assert record.has_model and str(tmp_path) in record.result.model_path
+        probabilities = Predictor(run_source(record)).predict_batch(x)
+        accuracy = float(np.mean(probabilities.argmax(1) == mnist.y_test[:200]))
+        assert accuracy == pytest.approx(record.result.test_accuracy, abs=0.1)
+
+
+def test_stop_reaches_the_running_runs_and_cancels_the_queued_ones(cluster, tmp_path, mnist):
+    store = RunStore(tmp_path)
+    engine = Engine(store, DaskBackend(cluster))
+    control = JobControl()
+    job = Job.plan(
+        (RunSpec(neurons=n, epochs=300, batch_size=50, train_limit=3000), None)
+        for n in (64, 65, 66, 67)
+    )
+
+    def stop_once_both_train(event):
+        if isinstance(event, RunProgress) and event.progress.kind == "batch":
+            if len({*seen, event.index}) == 2:
+                control.stop()
+            seen.add(event.index)
+
+    seen: set[int] = set()
+    try:
+        events = drive(engine, job, mnist, control, stop_once_both_train)
+    finally:
+        engine.close()
+    records = [e.record for e in events if isinstance(e, RunFinished)]
+    assert [r.status for r in records] == ["stopped", "stopped"]
+    assert all(r.result.epochs_run < 300 for r in records)
+    assert len(store.list_runs()) == 2  # the two queued runs never started
+    assert events[-1] == JobDone(stopped=True)
+
+
+def test_a_killed_worker_leaves_its_run_interrupted_and_the_others_done(cluster, tmp_path, mnist):
+    store = RunStore(tmp_path)
+    backend = DaskBackend(cluster)
+    engine = Engine(store, backend)
+    long = RunSpec(neurons=64, epochs=300, batch_size=50, train_limit=3000)
+    job = Job.plan(
+        [(long, None)] + [(RunSpec(neurons=n, epochs=1, train_limit=2000), None) for n in (8, 9)]
+    )
+    killed = []
+
+    def kill_the_long_runs_worker(event):
+        if killed or not isinstance(event, RunProgress) or event.index != 0:
+            return
+        key = f"digitpad-run-{backend._token}-{event.run_id}"
+        (address,) = [w for w, keys in backend.client.processing().items() if key in keys]
+        pid = backend.client.run(os.getpid, workers=[address])[address]
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+    try:
+        events = drive(engine, job, mnist, on_event=kill_the_long_runs_worker)
+    finally:
+        engine.close()
+    records = {e.index: e.record for e in events if isinstance(e, RunFinished)}
+    assert records[0].status == "interrupted" and "worker was lost" in records[0].error
+    assert records[1].status == records[2].status == "done"
+    assert len(RunStore(tmp_path).list_runs()) == 3
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_code_2(capsys, digitpad_home):
+    store = RunStore(digitpad_home)
+    earlier = store.start_run(RunSpec())
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--epochs", "1", "--cluster", f"tcp://127.0.0.1:{port}"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in err
+    assert "dask scheduler" in err  # and how to start one
+    assert [r.id for r in RunStore(digitpad_home).list_runs()] == [earlier]
