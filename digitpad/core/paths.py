@@ -11,9 +11,14 @@ APP_NAME = "DigitPad"
 HOME_ENV = "DIGITPAD_HOME"
 WEIGHTS_ENV = "DIGITPAD_WEIGHTS"
 
-# The repository (or installed package) ships pretrained weights beside the package.
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-SHIPPED_WEIGHTS_DIR = PACKAGE_DIR.parent / "weights"
+# The pretrained networks: inside the installed package (a wheel carries them as
+# digitpad/weights/), or the checkout's top-level weights/ folder (their source of truth,
+# which a checkout or an editable install reads directly).
+_INSTALLED_WEIGHTS = PACKAGE_DIR / "weights"
+SHIPPED_WEIGHTS_DIR = (
+    _INSTALLED_WEIGHTS if _INSTALLED_WEIGHTS.is_dir() else PACKAGE_DIR.parent / "weights"
+)
 
 
 def data_home() -> Path:

@@ -19,13 +19,17 @@ any moment (out of memory, a user's kill) can hold no lock that another process 
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
 import signal
+import sys
 from multiprocessing import connection, get_context
+from pathlib import Path
 from typing import Any
 
 from digitpad.core.data import MnistData, load_same
+from digitpad.core.engine.engine import BackendError
 from digitpad.core.engine.events import BackendMessage, WorkerLost, WorkerProgress, WorkerResult
 from digitpad.core.engine.worker import RunOrder, configure_threads, rss_mib, train_order
 
@@ -35,6 +39,46 @@ IDLE_CHECK_S = 1.0  # an idle worker looks this often whether its parent still e
 
 
 JOBS_ENV = "DIGITPAD_JOBS"
+
+
+def unguarded_main_script() -> str | None:
+    """The script a new worker would run again from its top, if it is unguarded.
+
+    Workers start with the spawn method (TensorFlow does not survive fork; Windows and
+    macOS have nothing else), which imports the caller's ``__main__`` script again in each
+    worker. A script that builds the window (or trains) at its top level, without ``if
+    __name__ == "__main__":``, would open a window in every worker: a hang for the user.
+    Returns that script's path, else None.
+    """
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None:  # python -m: re-imported by name, except package __main__ modules
+        name = spec.name or ""
+        if name == "__main__" or name.endswith(".__main__"):
+            return None
+        path = spec.origin
+    else:
+        path = getattr(main, "__file__", None)
+    if not path or not str(path).endswith(".py"):
+        return None  # interactive, python -c, or a console script (pip guards those)
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    if any(_is_main_guard(node) for node in tree.body):
+        return None
+    top_level = [n for n in tree.body if not isinstance(n, ast.FunctionDef | ast.ClassDef)]
+    acts = any(isinstance(node, ast.Call) for n in top_level for node in ast.walk(n))
+    return str(path) if acts else None
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    parts = [node.test.left, *node.test.comparators]
+    names = {p.id for p in parts if isinstance(p, ast.Name)}
+    texts = {p.value for p in parts if isinstance(p, ast.Constant)}
+    return names == {"__name__"} and texts == {"__main__"}
 
 
 def default_jobs() -> int:
@@ -115,6 +159,14 @@ class LocalBackend:
         idle = (w for w in self._workers if w.run_id is None and w.threads == threads)
         worker = next(idle, None)
         if worker is None:
+            script = unguarded_main_script()
+            if script is not None:
+                raise BackendError(
+                    f"{script} runs DigitPad without 'if __name__ == \"__main__\":'. Its "
+                    "training workers start by importing that script again, which would run "
+                    "it once more in each of them: put the code that starts the window or "
+                    "the training under that line"
+                )
             worker = _Worker(self._context, self._stop, threads, self.recycle_mib)
             self._workers.append(worker)
         worker.skip.value = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from dataclasses import dataclass
 
 from digitpad.core.data import MnistData
@@ -64,9 +65,16 @@ def configure_threads(threads: int) -> None:
 
 
 def rss_mib() -> float:
-    """This process' resident memory in MiB (0 where /proc is missing: never recycled)."""
+    """This process' resident memory in MiB: from /proc on Linux, the peak on macOS, and 0
+    on Windows (whose workers are then never replaced on size)."""
     try:
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
+    except (OSError, AttributeError, ValueError):
+        pass
+    try:
+        import resource  # not on Windows
+    except ImportError:
         return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes vs KiB
