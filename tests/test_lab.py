@@ -17,7 +17,7 @@ from digitpad.core.predictor import WeightsError
 from digitpad.core.runs import Cell, RunStore
 from digitpad.core.specs import RunSpec
 from digitpad.core.sweep_ids import sweep_key
-from digitpad.core.sweeps import PRESETS, cell_figures, metric_pairs, sweep_for_id
+from digitpad.core.sweeps import PRESETS, cell_figures, lab_table, metric_pairs, sweep_for_id
 
 
 def cells_of(jobs, exercise):
@@ -155,12 +155,23 @@ def test_metric_pairs_match_runs_that_differ_only_by_metric(tmp_path):
     assert pairs[0].largest_gap == 0.0
 
 
-def test_lab_command_writes_the_report(tmp_path, capsys):
+def test_lab_command_writes_the_report(tmp_path, capsys, digitpad_home):
     report = tmp_path / "lab.md"
     code = main(
-        ["lab", "--only", "ex4", "--train-limit", "600", "--epochs", "1", "--report", str(report)]
+        ["lab", "--only", "ex1,ex4", "--train-limit", "600", "--epochs", "1"]
+        + ["--report", str(report)]
     )
     assert code == 0
+    # Each exercise is a table of its own in the store, as the Results tab shows it; the
+    # 8-neuron run trained once and fills both.
+    store = RunStore(digitpad_home)
+    assert sorted(sweep_key(s) for s in store.sweep_ids()) == ["ex1", "ex4"]
+    assert len(store.list_runs()) == 5
+    for sweep_id in store.sweep_ids():
+        cells = store.cells(sweep_id)
+        records = store.get_many(run_id for run_id, _ in cells)
+        table = lab_table(sweep_for_id(sweep_id, records, [c for _, c in cells]), records, cells)
+        assert all(v is not None for v in table.values["accuracy"])
     text = report.read_text()
     assert "Exercise 4" in text and "Exercise 5" in text
     assert "| 1 | 7 |" in text and "| 5 | 4 |" in text  # true labels of the first five

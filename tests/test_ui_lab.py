@@ -70,6 +70,20 @@ def test_preset_sweep_runs_from_the_train_tab_and_gives_the_lab_table(window, qt
     assert markdown.splitlines()[2] == "| | 8 | 16 | 32 | 64 | 128 |"
 
 
+def test_the_whole_lab_is_one_choice_planned_as_the_lab_command_plans_it(window):
+    window.select_tab("train")
+    choose_preset(window, "lab")
+    run_button = child(window, QPushButton, "runSweepButton")
+    assert run_button.text() == "Run the lab (25 trainings)" and run_button.isEnabled()
+    assert not child(window, QLineEdit, "sweepValuesEdit").isEnabled()
+    child(window, QSpinBox, "repeatsSpin").setValue(2)
+    assert run_button.text() == "Run the lab (50 trainings)"
+    job = window.train_tab.sweep_panel.job()
+    assert len(job.sweep_ids) == 8  # every exercise but 5 (which reads exercise 4) a table
+    (longest,) = [r for r in job.runs if r.spec.epochs == 20 and r.spec.seed == 0]
+    assert len(longest.cells) == 7  # ex8 at 1, 2, 5, 10, 20 epochs; ex6 3x3, ex7 128
+
+
 def test_skip_ends_one_running_run_and_stop_ends_the_sweep(window, qtbot):
     window.select_tab("train")
     child(window, QComboBox, "modelKindCombo").setCurrentIndex(0)

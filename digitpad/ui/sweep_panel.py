@@ -75,6 +75,7 @@ class SweepPanel(QGroupBox):
         self.preset.currentIndexChanged.connect(self._on_preset)
         self.param.currentIndexChanged.connect(self._validate)
         self.values.textChanged.connect(self._validate)
+        self.repeats.valueChanged.connect(self._validate)
         self.form.changed.connect(self._validate)
         self._busy = False
         self._on_preset()
