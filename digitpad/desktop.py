@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 APP_ID = "digitpad"
-HEADLESS_HINT = (
-    "the headless commands work without one: digitpad-cli train|sweep|lab|runs|data"
-)
+HEADLESS_HINT = "the headless commands work without one: digitpad-cli train|sweep|lab|runs|data"
 
 # The system libraries Qt 6's xcb platform plugin needs that desktops often lack, with the
 # packages that bring each: (soname, Debian/Ubuntu package, Fedora package).

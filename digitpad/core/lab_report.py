@@ -240,7 +240,8 @@ def _metric_evidence(outcome: LabOutcome) -> list[str]:
     return [
         f"Does the metric change training? Exercise 3's runs and exercise 2's differ only by "
         f"the metric (same seeds); the largest gap between their per-epoch training losses, "
-        f"over {len(pairs)} batch sizes, is {gap:.2g}: no, the loss drives training and the "
+        f"over {len(pairs)} pairs of runs ({len({p.batch_size for p in pairs})} batch sizes), "
+        f"is {gap:.2g}: no, the loss drives training and the "
         "metric is only reported.",
         "",
     ]

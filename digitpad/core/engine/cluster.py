@@ -28,12 +28,17 @@ from typing import Any
 from digitpad.core.data import MnistData
 from digitpad.core.engine.engine import BackendError
 from digitpad.core.engine.events import BackendMessage, WorkerLost, WorkerProgress, WorkerResult
-from digitpad.core.engine.worker import RunOrder, configure_threads, train_order
+from digitpad.core.engine.worker import (
+    ProgressBundler,
+    RunOrder,
+    configure_threads,
+    train_order,
+)
 from digitpad.core.results import Progress
 
 CONNECT_TIMEOUT_S = 10
 CHECK_S = 0.25  # a remote run reads stop and skip at most this often (one round trip)
-PROGRESS_S = 0.1  # and sends batch progress at most this often (epochs always)
+PROGRESS_S = 0.2  # and sends its progress in bundles at most this often (epochs at once)
 SLOTS_REFRESH_S = 1.0
 RESULT_TIMEOUT_S = 300  # to fetch a finished run's result and model from its worker
 
@@ -120,7 +125,8 @@ class DaskBackend:
 
     def _on_progress(self, event: tuple[float, dict]) -> None:
         _, message = event
-        self._messages.put(WorkerProgress(message["run_id"], Progress(**message["progress"])))
+        events = tuple(Progress(**values) for values in message["events"])
+        self._messages.put(WorkerProgress(message["run_id"], events))
 
     def _on_done(self, run_id: int, future) -> None:
         # Dask calls this in a thread of its own, so fetching the result may wait here.
@@ -192,7 +198,6 @@ def train_on_dask_worker(
     claim.set()
     stop, skip = Event(stop_name, client), Event(skip_name, client)
     checked = [0.0, False]
-    sent = [0.0]
 
     def should_stop() -> bool:
         now = time.monotonic()
@@ -200,12 +205,11 @@ def train_on_dask_worker(
             checked[:] = [now, stop.is_set() or skip.is_set()]
         return checked[1]
 
-    def on_progress(event: Progress) -> None:
-        now = time.monotonic()
-        if event.kind == "batch" and now - sent[0] < PROGRESS_S:
-            return
-        sent[0] = now
-        worker.log_event(topic, {"run_id": order.run_id, "progress": asdict(event)})
+    def send(events: tuple[Progress, ...]) -> None:
+        payload = [asdict(event) for event in events]
+        worker.log_event(topic, {"run_id": order.run_id, "events": payload})
+
+    on_progress = ProgressBundler(send, PROGRESS_S)
 
     with _TRAIN_LOCK:
         configure_threads(worker.state.nthreads)
@@ -213,6 +217,7 @@ def train_on_dask_worker(
 
         with tempfile.TemporaryDirectory(prefix="digitpad-run-") as folder:
             outcome = train_order(order, data, on_progress, should_stop, save_dir=folder)
+            on_progress.flush()
             files = {
                 path.name: path.read_bytes()
                 for path in Path(folder).iterdir()

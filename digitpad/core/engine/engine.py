@@ -109,7 +109,8 @@ class Engine:
                 if index is None:
                     continue  # a late message of a run already ended
                 if isinstance(message, WorkerProgress):
-                    yield RunProgress(index, message.run_id, message.progress)
+                    for progress in message.events:
+                        yield RunProgress(index, message.run_id, progress)
                     continue
                 del running[message.run_id]
                 try:

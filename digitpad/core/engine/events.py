@@ -63,10 +63,11 @@ EngineEvent = RunStarted | RunProgress | RunFinished | JobFailed | JobDone
 
 @dataclass(frozen=True)
 class WorkerProgress:
-    """A ``Progress`` event of ``run_id``, from the worker training it."""
+    """``Progress`` events of ``run_id``, in order, from the worker training it (sent in
+    bundles: a message per batch cost the caller more time than the batch took)."""
 
     run_id: int
-    progress: Progress
+    events: tuple[Progress, ...]
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,13 @@ from typing import Any
 from digitpad.core.data import MnistData, load_same
 from digitpad.core.engine.engine import BackendError
 from digitpad.core.engine.events import BackendMessage, WorkerLost, WorkerProgress, WorkerResult
-from digitpad.core.engine.worker import RunOrder, configure_threads, rss_mib, train_order
+from digitpad.core.engine.worker import (
+    ProgressBundler,
+    RunOrder,
+    configure_threads,
+    rss_mib,
+    train_order,
+)
 
 RECYCLE_MIB = 512  # a worker grown by more than this since its first run is replaced
 MAX_DEFAULT_JOBS = 4  # each worker holds TensorFlow and MNIST: about 0.7 to 1.2 GB
@@ -273,12 +279,11 @@ def _worker_main(orders, messages, stop, skip, threads: int, recycle_mib: float)
         except Exception as exc:
             messages.send(WorkerResult(order.run_id, error=f"Training not started: {exc}"))
             continue
-        outcome = train_order(
-            order,
-            data[origin],
-            lambda event, run_id=order.run_id: messages.send(WorkerProgress(run_id, event)),
-            should_stop,
+        progress = ProgressBundler(
+            lambda events, run_id=order.run_id: messages.send(WorkerProgress(run_id, events))
         )
+        outcome = train_order(order, data[origin], progress, should_stop)
+        progress.flush()
         first_rss = first_rss or rss_mib()
         retiring = rss_mib() - first_rss > recycle_mib
         messages.send(

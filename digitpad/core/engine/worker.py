@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from dataclasses import dataclass
 
 from digitpad.core.data import MnistData
 from digitpad.core.engine.events import WorkerResult
 from digitpad.core.engine.recording import describe_error
+from digitpad.core.results import Progress
 from digitpad.core.specs import RunSpec
 from digitpad.core.training import ProgressCallback, StopCheck
 
@@ -50,6 +52,32 @@ def train_order(
         log.exception("run %s failed", order.run_id)
         return WorkerResult(order.run_id, error=describe_error(exc))
     return WorkerResult(order.run_id, result=result)
+
+
+BUNDLE_S = 0.05  # batch progress leaves a worker in bundles at most this often
+
+
+class ProgressBundler:
+    """Collects a run's ``Progress`` events and hands them to ``send`` in bundles: at most
+    every ``BUNDLE_S`` for batches, at once for anything else (start, epoch, evaluating)."""
+
+    def __init__(self, send, interval: float = BUNDLE_S):
+        self.send = send
+        self.interval = interval
+        self._pending: list[Progress] = []
+        self._last = 0.0
+
+    def __call__(self, event: Progress) -> None:
+        self._pending.append(event)
+        now = time.monotonic()
+        if event.kind != "batch" or now - self._last >= self.interval:
+            self.flush(now)
+
+    def flush(self, now: float | None = None) -> None:
+        if self._pending:
+            self.send(tuple(self._pending))
+            self._pending = []
+        self._last = now if now is not None else time.monotonic()
 
 
 def configure_threads(threads: int) -> None:
