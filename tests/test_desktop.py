@@ -12,6 +12,7 @@ import textwrap
 import pytest
 
 from digitpad.cli import main
+from digitpad.core.runs import RunStore
 from digitpad.desktop import (
     XCB_LIBRARIES,
     desktop_entry_text,
@@ -119,3 +120,5 @@ def test_a_script_without_the_main_guard_gets_a_clear_error_not_a_hang(tmp_path)
     status = next(line for line in done.stdout.splitlines() if line.startswith("STATUS:"))
     assert "my_digitpad.py runs DigitPad without 'if __name__ == \"__main__\":'" in status
     assert "put the code that starts the window or the training under that line" in status
+    (run,) = RunStore(tmp_path / "h").list_runs()  # recorded, and not left "running"
+    assert run.status == "failed" and "not started" in run.error

@@ -5,6 +5,7 @@ its caller what happens as typed events."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -22,10 +23,10 @@ from digitpad.core.engine.events import (
     WorkerProgress,
     WorkerResult,
 )
-from digitpad.core.engine.plan import Job
+from digitpad.core.engine.plan import Job, PlannedRun
 from digitpad.core.engine.recording import record_outcome
 from digitpad.core.engine.worker import RunOrder
-from digitpad.core.runs import RunStore, RunStoreError
+from digitpad.core.runs import RunRecord, RunStore, RunStoreError
 
 POLL_S = 0.05  # how often the engine looks at its control when no worker speaks
 
@@ -92,10 +93,7 @@ class Engine:
                     continue
                 planned = job.runs[index]
                 try:
-                    run_id = self.store.start_run(planned.spec, planned.sweep_id)
-                    self.store.add_cells(run_id, planned.cells)
-                    save_dir = str(self.store.model_dir(run_id)) if backend.shares_files else None
-                    backend.submit(RunOrder(run_id, planned.spec, save_dir), data)
+                    run_id = self._start(planned, data)
                 except (RunStoreError, BackendError) as exc:
                     yield JobFailed(f"Training not started: {exc}")
                     waiting.clear()
@@ -122,7 +120,21 @@ class Engine:
                 yield RunFinished(index, record)
         yield JobDone(stopped=control.stopped)
 
-    def _record(self, message: WorkerResult | WorkerLost):
+    def _start(self, planned: PlannedRun, data: MnistData) -> int:
+        """Record ``planned`` as running and hand it to a worker; its run id."""
+        run_id = self.store.start_run(planned.spec, planned.sweep_id)
+        try:
+            self.store.add_cells(run_id, planned.cells)
+            save_dir = str(self.store.model_dir(run_id)) if self.backend.shares_files else None
+            self.backend.submit(RunOrder(run_id, planned.spec, save_dir), data)
+        except (RunStoreError, BackendError) as exc:
+            # Recorded but never trained: failed, not left "running" for this session.
+            with contextlib.suppress(RunStoreError):
+                self.store.fail_run(run_id, f"not started: {exc}")
+            raise
+        return run_id
+
+    def _record(self, message: WorkerResult | WorkerLost) -> RunRecord:
         if isinstance(message, WorkerLost):
             self.store.mark_interrupted(message.run_id, message.message)
             return self.store.get(message.run_id)
