@@ -13,8 +13,3 @@ class RunStatus(StrEnum):
     STOPPED = "stopped"  # stopped (or skipped) by the user; the partial model is kept
     FAILED = "failed"  # raised an error; the message is kept
     INTERRUPTED = "interrupted"  # its process or worker died before the run ended
-
-    @property
-    def finished_well(self) -> bool:
-        """Done or stopped: a run with figures and a model."""
-        return self in (RunStatus.DONE, RunStatus.STOPPED)
