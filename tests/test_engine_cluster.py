@@ -131,3 +131,21 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_code_2(capsys, digitpad_h
     assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in err
     assert "dask scheduler" in err  # and how to start one
     assert [r.id for r in RunStore(digitpad_home).list_runs()] == [earlier]
+
+
+def test_the_window_trains_on_the_cluster_named_in_its_train_on_field(cluster, window, qtbot):
+    tab = window.train_tab
+    tab.cluster.setText(cluster)
+    values = tab.form.values()
+    tab.form.set_values({**values, "model": "mlp", "epochs": 1, "train_limit": 2000})
+    with qtbot.waitSignal(tab.runFinished, timeout=120_000) as finished:
+        tab.start_training()
+    record = finished.args[0]
+    assert record.status == "done" and record.result.trained_pid != os.getpid()
+    assert record.has_model  # its model came back into the window's store
+    qtbot.waitUntil(lambda: not tab.is_training(), timeout=30_000)
+    tab.cluster.setText("tcp://127.0.0.1:1")  # nothing listens there
+    with qtbot.waitSignal(tab.trainingEnded, timeout=60_000):
+        tab.start_training()
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in tab.status.text()
+    assert [r.id for r in window.store.list_runs()] == [record.id]  # nothing lost or added
