@@ -180,6 +180,22 @@ def test_a_grown_worker_is_replaced_between_runs_and_the_job_goes_on(tmp_path, m
     assert len({r.result.trained_pid for r in records}) == 4  # one fresh worker per run
 
 
+def test_a_worker_killed_between_two_jobs_is_replaced_quietly(tmp_path, mnist):
+    backend = LocalBackend(jobs=1)
+    engine = Engine(RunStore(tmp_path), backend)
+    try:
+        first = drive(engine, Job.single(small(8, limit=600)), mnist)
+        (idle,) = backend._workers
+        idle.process.kill()  # while it waits for the next job
+        idle.process.join(10)
+        again = drive(engine, Job.single(small(9, limit=600)), mnist)
+    finally:
+        engine.close()
+    records = [e.record for e in first + again if isinstance(e, RunFinished)]
+    assert [r.status for r in records] == ["done", "done"]
+    assert records[1].result.trained_pid != idle.process.pid
+
+
 CALLER = """
 import sys
 from digitpad.core.data import load_dataset

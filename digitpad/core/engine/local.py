@@ -162,6 +162,8 @@ class LocalBackend:
     def submit(self, order: RunOrder, data: MnistData) -> None:
         """Send ``order`` to an idle worker (starting one if needed)."""
         threads = self._width[1]
+        for gone in [w for w in self._workers if not w.process.is_alive()]:
+            self._retire(gone)  # ended while idle (killed between two jobs): not a run lost
         idle = (w for w in self._workers if w.run_id is None and w.threads == threads)
         worker = next(idle, None)
         if worker is None:
