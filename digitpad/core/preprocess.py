@@ -10,6 +10,7 @@ than the pens that wrote MNIST.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,6 +23,42 @@ CENTRE = (14.0, 14.0)
 # 2 * area / perimeter of the strokes), doubled for the working scale.
 MIN_WIDTH, MAX_WIDTH = 2 * 2.1, 2 * 4.1
 INK_FLOOR = 0.02  # fainter than this (relative to the darkest ink) counts as background
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One axis of the map from drawing pixels to the 28x28 image: ``out = in * scale + offset``
+    (continuous coordinates, pixel ``i`` spanning ``[i, i + 1)``)."""
+
+    scale: float
+    offset: float
+
+    def then(self, scale: float, offset: float) -> Axis:
+        return Axis(self.scale * scale, self.offset * scale + offset)
+
+    def inverse(self, value: float) -> float:
+        return (value - self.offset) / self.scale
+
+
+@dataclass(frozen=True)
+class Stages:
+    """Every step of ``to_mnist`` for one drawing, to show why the network sees what it sees.
+
+    ``ink`` is the drawing as given (any scale) and ``box`` its ink's bounding box (top,
+    bottom, left, right; exclusive ends). ``scaled`` is the digit fitted into the 20-pixel
+    box; ``placed`` the 28x28 with that box in the middle, before the shift that brings its
+    centre of mass (``mass_before``, row/column) to ``CENTRE``; ``final`` what the network
+    reads. ``rows``/``cols`` map drawing coordinates to ``final``'s.
+    """
+
+    ink: np.ndarray
+    box: tuple[int, int, int, int]
+    scaled: np.ndarray
+    placed: np.ndarray
+    mass_before: tuple[float, float]
+    final: np.ndarray
+    rows: Axis
+    cols: Axis
 
 
 def to_mnist(ink: np.ndarray) -> np.ndarray | None:
@@ -42,6 +79,12 @@ def to_mnist(ink: np.ndarray) -> np.ndarray | None:
     ValueError
         If ``ink`` is not a 2-D array of numbers.
     """
+    stages = mnist_stages(ink)
+    return None if stages is None else stages.final
+
+
+def mnist_stages(ink: np.ndarray) -> Stages | None:
+    """``to_mnist``, keeping each step (``None`` when the drawing has no ink)."""
     array = _checked(ink)
     if array.dtype.kind == "f":
         array = np.nan_to_num(array, nan=0.0, posinf=0.0, neginf=0.0)
@@ -51,14 +94,34 @@ def to_mnist(ink: np.ndarray) -> np.ndarray | None:
     # Crop before converting: the canvas is mostly empty, and this runs on every stroke.
     rows = np.flatnonzero(array.max(axis=1) > INK_FLOOR * peak)
     cols = np.flatnonzero(array.max(axis=0) > INK_FLOOR * peak)
-    crop = array[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32)
+    box = (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)
+    crop = array[box[0] : box[1], box[2] : box[3]].astype(np.float32)
     crop *= 1.0 / peak  # faint pens get full contrast, like MNIST's saturated strokes
     np.clip(crop, 0.0, 1.0, out=crop)
+    y, x = Axis(1.0, -box[0]), Axis(1.0, -box[2])
     work = area_resize_to_fit(crop, WORK)
-    work = _normalise_thickness(work)
-    digit = area_resize_to_fit(_crop(work), BOX)
+    y, x = y.then(work.shape[0] / crop.shape[0], 0), x.then(work.shape[1] / crop.shape[1], 0)
+    work, grown = _normalise_thickness(work)
+    y, x = y.then(1, grown), x.then(1, grown)  # each growth step pads one pixel all round
+    trimmed, (top, left) = _crop(work)
+    digit = area_resize_to_fit(trimmed, BOX)
+    y = y.then(digit.shape[0] / trimmed.shape[0], -top * digit.shape[0] / trimmed.shape[0])
+    x = x.then(digit.shape[1] / trimmed.shape[1], -left * digit.shape[1] / trimmed.shape[1])
     digit /= max(float(digit.max()), 1e-6)
-    return _centre_by_mass(digit)
+    placed, (dy, dx), mass = _centre_by_mass(digit)
+    h, w = digit.shape
+    y = y.then(1, (SIDE - h) // 2 + dy)
+    x = x.then(1, (SIDE - w) // 2 + dx)
+    return Stages(
+        array,
+        box,
+        digit,
+        placed[BOX : BOX + SIDE, BOX : BOX + SIDE],
+        mass,
+        _shifted_into_view(placed, dy, dx),
+        y,
+        x,
+    )
 
 
 def _checked(ink: np.ndarray) -> np.ndarray:
@@ -81,10 +144,11 @@ def _as_ink(ink: np.ndarray) -> np.ndarray:
     return np.clip(image, 0.0, 1.0)
 
 
-def _crop(image: np.ndarray) -> np.ndarray:
+def _crop(image: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """The inked part of ``image``, and where its top-left corner was."""
     rows = np.flatnonzero(image.max(axis=1) > INK_FLOOR)
     cols = np.flatnonzero(image.max(axis=0) > INK_FLOOR)
-    return image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], (int(rows[0]), int(cols[0]))
 
 
 def area_resize_to_fit(image: np.ndarray, longest: int) -> np.ndarray:
@@ -133,12 +197,17 @@ def stroke_width(image: np.ndarray) -> float:
     return 2.0 * area / max(perimeter, 1)
 
 
-def _normalise_thickness(work: np.ndarray, max_steps: int = 4) -> np.ndarray:
-    """Grow thin strokes and thin fat ones, half a final pixel per side per step."""
+def _normalise_thickness(work: np.ndarray, max_steps: int = 4) -> tuple[np.ndarray, int]:
+    """Grow thin strokes and thin fat ones, half a final pixel per side per step.
+
+    Returns the image and how many growth steps padded it (one pixel a side each).
+    """
+    grown = 0
     for _ in range(max_steps):
         width = stroke_width(work)
         if width < MIN_WIDTH:
             work = _grey_morph(np.pad(work, 1), np.maximum)
+            grown += 1
         elif width > MAX_WIDTH:
             thinner = _grey_morph(work, np.minimum)
             if (thinner > 0.5).sum() < 0.25 * (work > 0.5).sum():
@@ -146,7 +215,7 @@ def _normalise_thickness(work: np.ndarray, max_steps: int = 4) -> np.ndarray:
             work = thinner
         else:
             break
-    return work
+    return work, grown
 
 
 def _grey_morph(image: np.ndarray, op) -> np.ndarray:
@@ -161,8 +230,14 @@ def _grey_morph(image: np.ndarray, op) -> np.ndarray:
     return out
 
 
-def _centre_by_mass(digit: np.ndarray) -> np.ndarray:
-    """Place ``digit`` in 28x28 with its centre of mass at ``CENTRE`` (sub-pixel, bilinear)."""
+def _centre_by_mass(
+    digit: np.ndarray,
+) -> tuple[np.ndarray, tuple[float, float], tuple[float, float]]:
+    """Place ``digit`` in the middle of a 28x28 (with room around it to shift).
+
+    Returns that roomy canvas, the shift (rows, columns) that brings its centre of mass to
+    ``CENTRE``, and the centre of mass before the shift (28x28 coordinates).
+    """
     h, w = digit.shape
     canvas = np.zeros((SIDE + 2 * BOX, SIDE + 2 * BOX), np.float32)  # room to shift
     top, left = BOX + (SIDE - h) // 2, BOX + (SIDE - w) // 2
@@ -170,7 +245,12 @@ def _centre_by_mass(digit: np.ndarray) -> np.ndarray:
     mass = canvas.sum()
     ys, xs = np.indices(canvas.shape)
     com_y, com_x = (canvas * ys).sum() / mass, (canvas * xs).sum() / mass
-    dy, dx = CENTRE[0] + BOX - com_y, CENTRE[1] + BOX - com_x
+    shift = (CENTRE[0] + BOX - com_y, CENTRE[1] + BOX - com_x)
+    return canvas, (float(shift[0]), float(shift[1])), (float(com_y - BOX), float(com_x - BOX))
+
+
+def _shifted_into_view(canvas: np.ndarray, dy: float, dx: float) -> np.ndarray:
+    """The final 28x28: ``_centre_by_mass``'s canvas moved by (dy, dx) (sub-pixel, bilinear)."""
     shifted = _shift(canvas, dy, dx)
     return np.clip(shifted[BOX : BOX + SIDE, BOX : BOX + SIDE], 0.0, 1.0)
 
