@@ -10,9 +10,15 @@ SCREENSHOT_WAIT_S = 30
 
 
 def run_gui(
-    screenshot: str | None = None, tab: str | None = None, sample_digit: int | None = None
+    screenshot: str | None = None,
+    tab: str | None = None,
+    sample_digit: int | None = None,
+    look_inside: str | None = None,
 ) -> int:
-    """Show the main window; with ``screenshot``, render it to that PNG and exit instead."""
+    """Show the main window; with ``screenshot``, render it to that PNG and exit instead.
+
+    ``look_inside`` opens the Draw tab's "Look inside" view with that saliency method.
+    """
     from PySide6.QtWidgets import QApplication
 
     from digitpad.ui import MainWindow
@@ -23,11 +29,16 @@ def run_gui(
     window = MainWindow()
     if tab:
         window.select_tab(tab)
+    if look_inside:
+        window.draw_tab.inside.choose_method(look_inside)
+        window.draw_tab.show_inside(True)
     if sample_digit is not None:
         window.draw_tab.draw_sample(sample_digit)
     if screenshot:
         window.show()
         window.wait_until_ready(SCREENSHOT_WAIT_S)
+        if look_inside:
+            window.wait_for_inside(SCREENSHOT_WAIT_S)
         saved = window.grab().save(str(Path(screenshot)))
         window.close()
         if not saved:

@@ -34,6 +34,7 @@ from digitpad.core.paths import data_home
 from digitpad.core.run_columns import COLUMNS, row_dict
 from digitpad.core.run_summary import summary_line
 from digitpad.core.runs import RunRecord, RunRow, RunStore, RunStoreError
+from digitpad.core.saliency import Method
 from digitpad.core.specs import KIND_DEFAULTS, METRICS, MODEL_KINDS, OPTIMIZERS, RunSpec
 from digitpad.core.status import RunStatus
 
@@ -62,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=range(10),
         metavar="0-9",
         help="start with a built-in drawing of this digit on the canvas",
+    )
+    parser.add_argument(
+        "--look-inside",
+        choices=[m.value for m in Method],
+        metavar="METHOD",
+        help="open the Draw tab's Look inside view with this saliency method "
+        "(gradient, ig, occlusion or gradcam)",
     )
     parser.add_argument(
         "--version",
@@ -146,6 +154,27 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--epochs", type=int, help="override the epochs (not for exercise 8)")
     add_engine_flags(lab)
 
+    explain = sub.add_parser(
+        "explain",
+        help="look inside a network reading a picture: PNGs of each stage, layer, weights "
+        "and saliency, and a JSON summary",
+    )
+    explain.add_argument("image", metavar="IMAGE.png", help="a picture of one digit")
+    explain.add_argument(
+        "--model", default="best", metavar="NAME|run:N", help="best (default), mlp, cnn or run:N"
+    )
+    explain.add_argument(
+        "--method",
+        choices=[m.value for m in Method],
+        default=Method.GRADIENT_X_INPUT.value,
+        help="saliency method (default: gradient, i.e. gradient x input)",
+    )
+    explain.add_argument(
+        "--sanity", action="store_true", help="also the map of random weights, and how alike"
+    )
+    explain.add_argument("--out", required=True, metavar="DIR", help="folder for the files")
+    explain.add_argument("--json", action="store_true", help="print the summary as JSON")
+
     build = sub.add_parser("build-weights", help="retrain the shipped weights from scratch")
     build.add_argument(
         "--only",
@@ -197,16 +226,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         from digitpad.app import run_gui
 
-        code = run_gui(screenshot=args.screenshot, tab=args.tab, sample_digit=args.sample_digit)
+        code = run_gui(
+            screenshot=args.screenshot,
+            tab=args.tab,
+            sample_digit=args.sample_digit,
+            look_inside=args.look_inside,
+        )
         # Everything is saved by now (runs are committed as they end, settings on close).
         # Skip interpreter teardown: destroying TensorFlow and Qt objects in arbitrary order
         # crashed it here ("bool_dealloc: deallocating True or False") after a clean exit.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
-    if args.screenshot or args.tab or args.sample_digit is not None:
+    if args.screenshot or args.tab or args.sample_digit is not None or args.look_inside:
         parser.error(
-            "--screenshot, --tab and --sample-digit go with the window, not with a sub-command"
+            "--screenshot, --tab, --sample-digit and --look-inside go with the window, "
+            "not with a sub-command"
         )
     handler = {
         "train": cmd_train,
@@ -215,6 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "build-weights": cmd_build_weights,
         "sweep": cmd_sweep,
         "lab": cmd_lab,
+        "explain": cmd_explain,
     }[args.command]
     try:
         return handler(args)
@@ -586,6 +622,47 @@ def cmd_build_weights(args: argparse.Namespace) -> int:
             flush=True,
         )
     return 1 if failed else 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # pictures only, no window
+    from PySide6.QtGui import QGuiApplication
+
+    from digitpad.core.inside import Inspector
+    from digitpad.core.model_ref import ModelRefError, resolve_model
+    from digitpad.core.predictor import Predictor, WeightsError
+    from digitpad.core.preprocess import image_to_ink, mnist_stages
+    from digitpad.ui.explain_report import write_explanation
+    from digitpad.ui.pictures import read_grey
+
+    app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])  # noqa: F841
+    try:
+        stages = mnist_stages(image_to_ink(read_grey(args.image)))
+    except ValueError as exc:
+        _fail(str(exc))
+    if stages is None:
+        _fail(f"{args.image} holds no ink: give a picture of one digit")
+    try:
+        source = resolve_model(args.model, open_store())
+        predictor = Predictor(source, engine="keras")
+        inspector = Inspector.for_spec(source.spec, predictor.keras_model())
+    except (ModelRefError, WeightsError) as exc:
+        _fail(str(exc))
+    method = Method(args.method)
+    if method is Method.GRAD_CAM and inspector.last_conv is None:
+        _fail(f"Grad-CAM needs a convolution layer and {source.name} has none; use --method ig")
+    out = Path(args.out)
+    try:
+        summary = write_explanation(inspector, source, stages, method, out, args.sanity)
+    except OSError as exc:
+        _fail(f"cannot write into {out} ({exc}); choose a folder you can write to")
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        p = summary["probabilities"][summary["prediction"]]
+        print(f"{source.name} reads a {summary['prediction']} ({p:.1%}) in {args.image}")
+        print(f"{len(summary['files'])} pictures and summary.json in {out}")
+    return 0
 
 
 def _fail(message: str) -> NoReturn:

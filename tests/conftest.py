@@ -139,3 +139,20 @@ def child(win, cls, name):
     widget = win.findChild(cls, name)
     assert widget is not None, name
     return widget
+
+
+def draw_seven(qtbot, canvas) -> None:
+    """A 7 with the mouse: a top bar, then a long diagonal."""
+    from PySide6.QtCore import QPoint, Qt
+
+    side = min(canvas.width(), canvas.height())
+    ox, oy = (canvas.width() - side) // 2, (canvas.height() - side) // 2
+
+    def at(x: float, y: float) -> QPoint:
+        return QPoint(ox + int(x * side), oy + int(y * side))
+
+    path = [(0.3, 0.2), (0.5, 0.2), (0.7, 0.2), (0.62, 0.4), (0.55, 0.6), (0.48, 0.8)]
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at(*path[0]))
+    for point in path[1:]:
+        qtbot.mouseMove(canvas, at(*point))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(*path[-1]))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QWidget
 
+from conftest import draw_seven
 from digitpad.core.predictor import ModelSource
 from digitpad.ui import MainWindow
 from digitpad.ui.canvas import DrawingCanvas
@@ -23,21 +24,6 @@ def window(qtbot):
     qtbot.waitUntil(lambda: win.draw_tab.predictor is not None, timeout=60_000)
     yield win
     win.close()
-
-
-def draw_seven(qtbot, canvas: QWidget) -> None:
-    """A 7 with the mouse: a top bar, then a long diagonal."""
-    side = min(canvas.width(), canvas.height())
-    ox, oy = (canvas.width() - side) // 2, (canvas.height() - side) // 2
-
-    def at(x: float, y: float) -> QPoint:
-        return QPoint(ox + int(x * side), oy + int(y * side))
-
-    path = [(0.3, 0.2), (0.5, 0.2), (0.7, 0.2), (0.62, 0.4), (0.55, 0.6), (0.48, 0.8)]
-    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at(*path[0]))
-    for point in path[1:]:
-        qtbot.mouseMove(canvas, at(*point))
-    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(*path[-1]))
 
 
 def test_drawing_with_the_mouse_gives_a_prediction_and_clear_resets(window, qtbot):

@@ -24,8 +24,6 @@ LAYER_KINDS = {
     "Flatten": "flatten",
     "Dense": "dense",
 }
-# Kinds whose output is a stack of 2-D feature maps (height, width, channels).
-MAP_KINDS = ("conv", "pool", "norm", "activation")
 
 
 @dataclass(frozen=True)
@@ -101,7 +99,13 @@ class Inspector:
         kernel, bias = output.kernel, output.bias
         conv = self.last_conv
 
-        @tf.function(reduce_retracing=True)
+        # One trace per network: any batch size, any target.
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec((None, *self._shape), tf.float32),
+                tf.TensorSpec((), tf.int32),
+            ]
+        )
         def run(x, target):
             with tf.GradientTape() as tape:
                 tape.watch(x)

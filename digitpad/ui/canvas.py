@@ -10,7 +10,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from digitpad.core.preprocess import image_to_ink
+from digitpad.core.preprocess import Stages, image_to_ink
+from digitpad.ui.pictures import qimage_to_grey
 
 # Strokes are kept in canvas units (0..1 of the side), so they survive resizes and high-DPI
 # scaling; the network's copy is rendered at this fixed resolution (10x MNIST's).
@@ -71,6 +72,7 @@ class DrawingCanvas(QWidget):
         self.pen_px = 18.0  # pen width in logical pixels at the current size
         self._items: list[Stroke | np.ndarray] = []  # strokes and image layers, oldest first
         self._current: Stroke | None = None
+        self._overlay: tuple[QImage, QRectF] | None = None  # a saliency map, in canvas units
         self._live = QTimer(self, singleShot=True, interval=LIVE_INTERVAL_MS)
         self._live.timeout.connect(self.inkChanged)
 
@@ -161,6 +163,18 @@ class DrawingCanvas(QWidget):
         painter.end()
         return qimage_to_grey(image)
 
+    def set_overlay(self, image: QImage | None, stages: Stages | None) -> None:
+        """Lay a 28x28 picture (a saliency map) over the drawing, where the network's 28x28
+        image comes from (``stages`` maps the drawing to it); ``None`` removes it."""
+        if image is None or stages is None:
+            self._overlay = None
+        else:
+            side_y, side_x = stages.ink.shape
+            top, bottom = stages.rows.inverse(0) / side_y, stages.rows.inverse(28) / side_y
+            left, right = stages.cols.inverse(0) / side_x, stages.cols.inverse(28) / side_x
+            self._overlay = (image, QRectF(left, top, right - left, bottom - top))
+        self.update()
+
     # --- painting --------------------------------------------------------------------------
 
     def paintEvent(self, event) -> None:
@@ -173,6 +187,19 @@ class DrawingCanvas(QWidget):
         painter.drawRect(pad.adjusted(0.5, 0.5, -0.5, -0.5))
         painter.translate(pad.topLeft())
         self._paint_items(painter, pad.width(), QColor("#1b1b1b"), as_ink=False)
+        if self._overlay is not None and not self.is_empty():
+            image, units = self._overlay
+            side = pad.width()
+            painter.setClipRect(QRectF(0, 0, side, side))  # the 28x28 can reach past the pad
+            painter.setOpacity(0.6)
+            painter.drawImage(
+                QRectF(
+                    units.x() * side, units.y() * side, units.width() * side, units.height() * side
+                ),
+                image,
+            )
+            painter.setOpacity(1.0)
+            painter.setClipping(False)
         if self.is_empty():
             painter.setPen(QColor("#9a9a9a"))
             painter.drawText(
@@ -237,21 +264,6 @@ class DrawingCanvas(QWidget):
         elif mime.hasUrls():
             self.load_image_file(mime.urls()[0].toLocalFile())
         event.acceptProposedAction()
-
-
-def qimage_to_grey(image: QImage) -> np.ndarray:
-    """A QImage as a 2-D uint8 numpy array of grey levels (alpha composited on white)."""
-    if image.hasAlphaChannel():
-        flat = QImage(image.size(), QImage.Format.Format_RGB32)
-        flat.fill(QColor("white"))
-        painter = QPainter(flat)
-        painter.drawImage(0, 0, image)
-        painter.end()
-        image = flat
-    grey = image.convertToFormat(QImage.Format.Format_Grayscale8)
-    stride = grey.bytesPerLine()
-    buffer = np.frombuffer(grey.constBits(), np.uint8, count=stride * grey.height())
-    return buffer.reshape(grey.height(), stride)[:, : grey.width()].copy()
 
 
 def _ink_to_qimage(ink: np.ndarray, as_ink: bool) -> QImage:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QFont, QImage, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -14,17 +14,20 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSlider,
     QVBoxLayout,
     QWidget,
 )
 
 from digitpad.core.predictor import ModelSource, Predictor, WeightsError, run_source
-from digitpad.core.preprocess import to_mnist
+from digitpad.core.preprocess import mnist_stages
 from digitpad.core.runs import RunRecord
 from digitpad.core.weights import FALLBACK_ORDER, SHIPPED
 from digitpad.ui.canvas import IMAGE_SUFFIXES, DrawingCanvas
+from digitpad.ui.inside_view import InsideView
 from digitpad.ui.model_loader import ModelLoader
+from digitpad.ui.pictures import grey_image, scaled_pixmap
 from digitpad.ui.probability_bars import ProbabilityBars
 from digitpad.ui.sample_digits import DIGITS, place
 
@@ -56,6 +59,7 @@ class DrawTab(QWidget):
 
         self.pen_slider = QSlider(Qt.Orientation.Horizontal, objectName="penWidthSlider")
         self.pen_slider.setRange(4, 40)
+        self.pen_slider.setMinimumWidth(60)
         self.pen_slider.setValue(int(self.canvas.pen_px))
         self.pen_slider.valueChanged.connect(self.canvas.set_pen_width)
         self.pen_slider.setToolTip("Pen width in pixels")
@@ -111,8 +115,24 @@ class DrawTab(QWidget):
         )
         self.preview.setStyleSheet("background: black; border: 1px solid #888;")
 
+        self.look_button = QPushButton(
+            "Look inside",
+            objectName="lookInsideButton",
+            checkable=True,
+            toolTip="Open the network up: what it sees, every layer, its weights, where it looks",
+        )
+        self._inside: InsideView | None = None  # built when first opened
+        self.inside_scroll = QScrollArea(objectName="insideScroll", widgetResizable=True)
+        self.inside_scroll.setMinimumWidth(460)
+        self.inside_scroll.hide()
+        self.look_button.toggled.connect(self.show_inside)
+
         right = QVBoxLayout()
-        right.addWidget(QLabel("Network"))
+        network_row = QHBoxLayout()
+        network_row.addWidget(QLabel("Network"))
+        network_row.addStretch(1)
+        network_row.addWidget(self.look_button)
+        right.addLayout(network_row)
         right.addWidget(self.model_selector)
         right.addWidget(self.prediction_label)
         right.addWidget(self.detail_label)
@@ -126,6 +146,7 @@ class DrawTab(QWidget):
         layout = QHBoxLayout(self)
         layout.addLayout(left, 3)
         layout.addLayout(right, 2)
+        layout.addWidget(self.inside_scroll, 3)
 
         for keys, slot in (
             ("Ctrl+Z", self.canvas.undo),
@@ -246,15 +267,38 @@ class DrawTab(QWidget):
 
     # --- prediction ------------------------------------------------------------------------
 
+    @property
+    def inside(self) -> InsideView:
+        """The "Look inside" view (built on first use: it costs start-up time otherwise)."""
+        if self._inside is None:
+            self._inside = InsideView()
+            self._inside.overlayChanged.connect(self.canvas.set_overlay)
+            self._inside.message.connect(self.message)
+            self.inside_scroll.setWidget(self._inside)
+        return self._inside
+
+    def shutdown(self) -> None:
+        """Wait for a "Look inside" computation in flight."""
+        if self._inside is not None:
+            self._inside.shutdown()
+
+    def show_inside(self, visible: bool) -> None:
+        """Open or close the "Look inside" view (closed, it costs the canvas nothing)."""
+        self.look_button.setChecked(visible)
+        self.inside_scroll.setVisible(visible)
+        self.predict_now()
+
     def predict_now(self) -> None:
         """Read the current drawing with the current network (or wait for it to load)."""
-        if self.canvas.is_empty():
+        stages = None if self.canvas.is_empty() else mnist_stages(self.canvas.ink_array())
+        if self.look_button.isChecked():
+            self.inside.set_drawing(stages, self.predictor)
+        elif self._inside is not None and self._inside.look is not None:
+            self._inside.set_drawing(None, None)  # closed: forget it, clear the overlay
+        if stages is None:
             self._show_empty()
             return
-        x = to_mnist(self.canvas.ink_array())
-        if x is None:
-            self._show_empty()
-            return
+        x = stages.final
         self._show_input(x)
         if self.predictor is None:
             self.prediction_label.setText("…")
@@ -292,16 +336,7 @@ class DrawTab(QWidget):
             )
 
     def _show_input(self, x: np.ndarray) -> None:
-        levels = np.ascontiguousarray(np.rint(x * 255).astype(np.uint8))
-        image = QImage(levels.data, 28, 28, 28, QImage.Format.Format_Grayscale8).copy()
-        self.preview.setPixmap(
-            QPixmap.fromImage(image).scaled(
-                PREVIEW_SIDE,
-                PREVIEW_SIDE,
-                Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.FastTransformation,
-            )
-        )
+        self.preview.setPixmap(scaled_pixmap(grey_image(x), PREVIEW_SIDE))
 
     def draw_sample(self, digit: int) -> None:
         """Put a built-in drawing of ``digit`` on the canvas (demos and screenshots)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -28,6 +28,7 @@ from digitpad.core.paths import weights_dir
 from digitpad.core.specs import RunSpec
 from digitpad.core.weights import SHIPPED
 from digitpad.ui.background import run_in_background
+from digitpad.ui.pictures import grey_image, scaled_pixmap
 
 PREVIEW_SIDE = 84
 
@@ -132,9 +133,7 @@ class FirstFiveDialog(QDialog):
             f"{right} of {COUNT} right; error on these five: {result.error_percent:.2f} %"
         )
         for i, (picture, text) in enumerate(self.image_labels):
-            image = np.ascontiguousarray(result.images[i])
-            qimage = QImage(image.data, 28, 28, 28, QImage.Format.Format_Grayscale8).copy()
-            picture.setPixmap(QPixmap.fromImage(qimage).scaled(PREVIEW_SIDE, PREVIEW_SIDE))
+            picture.setPixmap(scaled_pixmap(grey_image(result.images[i], high=255), PREVIEW_SIDE))
             guess = int(result.predicted[i])
             text.setText(
                 f"true {result.labels[i]}\nread {guess} ({result.probabilities[i, guess]:.1%})"

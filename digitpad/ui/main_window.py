@@ -146,6 +146,16 @@ class MainWindow(QMainWindow):
         QApplication.processEvents()
         return self.draw_tab.predictor is not None
 
+    def wait_for_inside(self, timeout_s: float) -> bool:
+        """Process events until the "Look inside" view shows the current drawing."""
+        deadline = time.monotonic() + timeout_s
+        inside = self.draw_tab.inside
+        while time.monotonic() < deadline and not inside.settled():
+            QApplication.processEvents()
+            time.sleep(0.02)
+        QApplication.processEvents()
+        return inside.look is not None
+
     def _on_run_finished(self, record: RunRecord) -> None:
         self.results_tab.add_record(record)
         if record.has_model:
@@ -168,6 +178,8 @@ class MainWindow(QMainWindow):
         cluster = self.settings.value("train/cluster")
         if cluster and not self.train_tab.cluster.text():  # $DIGITPAD_CLUSTER comes first
             self.train_tab.cluster.setText(str(cluster))
+        if self.settings.value("draw/inside") in (True, "true"):
+            self.draw_tab.show_inside(True)
         pen = self.settings.value("draw/pen")
         if pen is not None:
             self.draw_tab.pen_slider.setValue(int(pen))
@@ -178,6 +190,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("train/form", json.dumps(self.train_tab.form.values()))
         self.settings.setValue("train/cluster", self.train_tab.cluster.text())
         self.settings.setValue("draw/pen", self.draw_tab.pen_slider.value())
+        self.settings.setValue("draw/inside", self.draw_tab.look_button.isChecked())
         source = self.draw_tab.current_source()
         if source is not None and not source.name.startswith("run "):
             self.settings.setValue("draw/model", source.name)
@@ -189,6 +202,7 @@ class MainWindow(QMainWindow):
             self.show_message("Stopping the run before closing…")
         self.train_tab.shutdown()
         self.loader.shutdown()
+        self.draw_tab.shutdown()
         wait_for_background()  # a test-set evaluation or exercise 5 reading in flight
         self.save_settings()
         event.accept()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -27,6 +27,7 @@ from digitpad.core.evaluation import (
 from digitpad.core.predictor import Predictor, run_source
 from digitpad.core.runs import RunRecord
 from digitpad.ui.background import run_in_background
+from digitpad.ui.pictures import grey_image, scaled_pixmap
 
 GALLERY_SIZE = 40
 ICON_SIDE = 84  # 28 x 3
@@ -157,9 +158,8 @@ class RunInspector(QWidget):
     def _show_gallery(self, mistakes: list[Mistake], images: np.ndarray) -> None:
         self.gallery.clear()
         for mistake in mistakes:
-            image = np.ascontiguousarray(images[mistake.index])
-            qimage = QImage(image.data, 28, 28, 28, QImage.Format.Format_Grayscale8).copy()
-            icon = QIcon(QPixmap.fromImage(qimage).scaled(ICON_SIDE, ICON_SIDE))
+            image = images[mistake.index]
+            icon = QIcon(scaled_pixmap(grey_image(image, high=255), ICON_SIDE))
             text = f"{mistake.label} → {mistake.predicted} ({mistake.probability:.0%})"
             item = QListWidgetItem(icon, text)
             item.setToolTip(

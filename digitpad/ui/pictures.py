@@ -1,0 +1,113 @@
+"""numpy arrays <-> QImages: grey images, signed heat maps, overlays, and image files.
+
+Colours come from pyqtgraph's colour maps: ``CET-D1`` (blue - white - red) for signed
+values (saliency, weights), so that zero is always white and the sign always reads the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+
+DIVERGING = "CET-D1"
+GAP_COLOUR = (60, 60, 60, 255)  # the lines between tiles of a mosaic
+
+
+def grey_image(values: np.ndarray, low: float = 0.0, high: float = 1.0) -> QImage:
+    """A 2-D array as a grey QImage: ``low`` black, ``high`` white; NaN (a mosaic's gaps)
+    dark grey."""
+    array = np.asarray(values, np.float32)
+    span = max(high - low, 1e-12)
+    levels = np.clip((np.nan_to_num(array, nan=low) - low) / span, 0.0, 1.0) * 255
+    rgba = np.repeat(np.rint(levels).astype(np.uint8)[..., None], 4, axis=-1)
+    rgba[..., 3] = 255
+    rgba[np.isnan(array)] = GAP_COLOUR
+    return _rgba_image(rgba)
+
+
+def signed_image(values: np.ndarray, limit: float | None = None, alpha: bool = False) -> QImage:
+    """Signed values on a diverging map: -limit blue, 0 white, +limit red.
+
+    ``limit`` defaults to the largest magnitude. With ``alpha``, opacity grows with the
+    magnitude, so the image can lie over another one (zero is see-through).
+    """
+    array = np.asarray(values, np.float32)
+    finite = np.nan_to_num(array, nan=0.0)
+    limit = float(np.abs(finite).max()) if limit is None else limit
+    scaled = finite / limit if limit > 0 else np.zeros_like(finite)
+    position = np.clip(0.5 + 0.5 * scaled, 0.0, 1.0)
+    rgba = pg.colormap.get(DIVERGING).map(position.ravel(), mode="byte").reshape(*array.shape, 4)
+    rgba = np.ascontiguousarray(rgba, np.uint8)
+    if alpha:
+        rgba[..., 3] = np.rint(np.clip(np.abs(scaled), 0.0, 1.0) * 255)
+    rgba[np.isnan(array)] = GAP_COLOUR
+    return _rgba_image(rgba)
+
+
+def overlay(base: QImage, top: QImage) -> QImage:
+    """``top`` (with its alpha) drawn over ``base``, at ``base``'s size."""
+    out = base.convertToFormat(QImage.Format.Format_ARGB32)
+    painter = QPainter(out)
+    painter.drawImage(out.rect(), top)
+    painter.end()
+    return out
+
+
+def scaled_pixmap(image: QImage, width: int, height: int | None = None) -> QPixmap:
+    """Blown up without smoothing, so that each network pixel stays a crisp square."""
+    return QPixmap.fromImage(image).scaled(
+        width,
+        height or width,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.FastTransformation,
+    )
+
+
+def read_grey(path: str | Path) -> np.ndarray:
+    """An image file as a 2-D uint8 array of grey levels (alpha composited on white).
+
+    Raises ``ValueError`` naming the file when it is not a readable image.
+    """
+    image = QImage(str(path))
+    if image.isNull():
+        raise ValueError(f"{path} is not a readable image (use PNG, JPG or BMP)")
+    return qimage_to_grey(image)
+
+
+def qimage_to_grey(image: QImage) -> np.ndarray:
+    """A QImage as a 2-D uint8 numpy array of grey levels (alpha composited on white)."""
+    if image.hasAlphaChannel():
+        flat = QImage(image.size(), QImage.Format.Format_RGB32)
+        flat.fill(QColor("white"))
+        painter = QPainter(flat)
+        painter.drawImage(0, 0, image)
+        painter.end()
+        image = flat
+    grey = image.convertToFormat(QImage.Format.Format_Grayscale8)
+    stride = grey.bytesPerLine()
+    buffer = np.frombuffer(grey.constBits(), np.uint8, count=stride * grey.height())
+    return buffer.reshape(grey.height(), stride)[:, : grey.width()].copy()
+
+
+def save_image(image: QImage, path: str | Path, scale: int = 1) -> None:
+    """Write ``image`` (blown up ``scale`` times, crisp) as a PNG; ``OSError`` on failure."""
+    if scale > 1:
+        image = image.scaled(
+            image.width() * scale,
+            image.height() * scale,
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.FastTransformation,
+        )
+    if not image.save(str(path), "PNG"):
+        raise OSError(f"cannot write {path}")
+
+
+def _rgba_image(rgba: np.ndarray) -> QImage:
+    h, w, _ = rgba.shape
+    data = np.ascontiguousarray(rgba)
+    # RGBA8888 reads bytes in R, G, B, A order on every platform; copy() owns the pixels.
+    return QImage(data.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
