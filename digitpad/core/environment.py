@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import socket
+from pathlib import Path
 
 
 def library_versions() -> dict[str, str]:
@@ -32,3 +33,14 @@ def device_name() -> str:
 def host_name() -> str:
     """This machine's name, as the run store records it."""
     return socket.gethostname()
+
+
+def cpu_name() -> str:
+    """The processor's model name (Linux: /proc/cpuinfo), for benchmark and lab reports."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

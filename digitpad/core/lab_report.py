@@ -11,7 +11,6 @@ import os
 import platform
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -277,16 +276,9 @@ def _ex5_section(outcome: LabOutcome) -> list[str]:
 
 def machine_lines() -> list[str]:
     """CPU, cores, GPU and library versions, for the report."""
-    from digitpad.core.environment import device_name, library_versions
+    from digitpad.core.environment import cpu_name, device_name, library_versions
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name()
     versions = ", ".join(f"{k} {v}" for k, v in library_versions().items())
     return [
         f"CPU: {cpu}, {os.cpu_count()} cores; device used: {device_name()}",

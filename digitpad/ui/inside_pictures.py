@@ -99,10 +99,10 @@ def layer_mosaic(layer: LayerOutput) -> Mosaic | None:
     if layer.is_maps:
         images = np.moveaxis(values, -1, 0)
         h, w = images.shape[1:]
+        flat = images.reshape(len(images), -1)
         tips = [
-            f"{layer.name} · map {i} of {layer.count} · {h}×{w} · values "
-            f"{m.min():.3g} to {m.max():.3g}"
-            for i, m in enumerate(images)
+            f"{layer.name} · map {i} of {layer.count} · {h}×{w} · values {lo:.3g} to {hi:.3g}"
+            for i, (lo, hi) in enumerate(zip(flat.min(axis=1), flat.max(axis=1), strict=True))
         ]
     else:
         images = values[:, None, None]

@@ -37,6 +37,7 @@ from digitpad.core.preprocess import Stages
 from digitpad.core.saliency import Look, Method, look, methods_for, spearman
 from digitpad.ui.background import run_in_background, serial_pool
 from digitpad.ui.inside_pictures import (
+    NOTES,
     STAGE_SIDE,
     Mosaic,
     layer_mosaic,
@@ -167,6 +168,7 @@ class InsideView(QWidget):
         self.softmax_plot.setObjectName("softmaxPlot")
         self.softmax_plot.setFixedHeight(150)
         self.softmax_plot.setBackground("w")
+        self._make_softmax_plots()
         self.weights_title = QLabel("", wordWrap=True)
         self.weights_mosaic = MosaicLabel()
         self.weights_mosaic.setObjectName("weightPictures")
@@ -190,7 +192,7 @@ class InsideView(QWidget):
         layout.addWidget(self.weights_title)
         layout.addWidget(self.weights_mosaic)
         layout.addStretch(1)
-        self._layer_widgets: list[QWidget] = []
+        self._layer_rows: list[tuple[str, QLabel, MosaicLabel | None]] = []
         self._shown_stages: Stages | None = None
         self.clear()
 
@@ -300,7 +302,7 @@ class InsideView(QWidget):
             label.clear()
         self.saliency_caption.setText("")
         self.random_caption.setText("")
-        self.softmax_plot.clear()
+        self._show_softmax(None)
         self._emit_overlay()
 
     def _show(self, answer: _Answer) -> None:
@@ -348,43 +350,59 @@ class InsideView(QWidget):
         )
 
     def _show_layers(self, layers: list[LayerOutput]) -> None:
-        for widget in self._layer_widgets:
-            self.layers_box.removeWidget(widget)
-            widget.deleteLater()
-        self._layer_widgets = []
-        for layer in layers[:-1]:  # the output layer has its own plot below
-            self._add_layer(layer)
+        """A title and a mosaic per layer; the widgets are kept while the network is the
+        same, so that each drawing only swaps their texts and pictures."""
+        shown = layers[:-1]  # the output layer has its own plot below
+        if [layer.name for layer in shown] != [row[0] for row in self._layer_rows]:
+            for _, title, mosaic in self._layer_rows:
+                for widget in (title, mosaic):
+                    if widget is not None:
+                        self.layers_box.removeWidget(widget)
+                        widget.deleteLater()
+            self._layer_rows = []
+            for layer in shown:
+                title = QLabel(wordWrap=True)
+                self.layers_box.addWidget(title)
+                mosaic = None
+                if layer.kind not in NOTES:
+                    mosaic = MosaicLabel()
+                    mosaic.setObjectName(f"layer:{layer.name}")
+                    self.layers_box.addWidget(mosaic)
+                self._layer_rows.append((layer.name, title, mosaic))
+        for layer, (_, title, label) in zip(shown, self._layer_rows, strict=True):
+            title.setText(layer_title(layer))
+            if label is not None:
+                label.set_mosaic(layer_mosaic(layer))
 
-    def _add_layer(self, layer: LayerOutput) -> None:
-        title = QLabel(layer_title(layer), wordWrap=True)
-        self._keep(title)
-        mosaic = layer_mosaic(layer)
-        if mosaic is not None:
-            label = MosaicLabel()
-            label.setObjectName(f"layer:{layer.name}")
-            label.set_mosaic(mosaic)
-            self._keep(label)
-
-    def _keep(self, widget: QWidget) -> None:
-        self.layers_box.addWidget(widget)
-        self._layer_widgets.append(widget)
-
-    def _show_softmax(self, softmax: SoftmaxBreakdown) -> None:
-        self.softmax_plot.clear()
+    def _make_softmax_plots(self) -> None:
+        """Three bar plots made once (a pyqtgraph plot costs ~8 ms to build); each update
+        only sets their bars."""
+        self._softmax_bars = []
         digits = np.arange(10)
-        for column, (title, values) in enumerate(
-            (
-                ("logits z", softmax.logits),
-                ("exp(z − max z)", softmax.exp),
-                ("probabilities", softmax.probabilities),
-            )
-        ):
+        for column, title in enumerate(("logits z", "exp(z − max z)", "probabilities")):
             plot = self.softmax_plot.addPlot(row=0, col=column, title=title)
             plot.setMouseEnabled(False, False)
             plot.hideButtons()
-            brushes = ["#d62728" if d == softmax.predicted else "#4c72b0" for d in digits]
-            plot.addItem(pg.BarGraphItem(x=digits, height=values, width=0.7, brushes=brushes))
+            plot.setMenuEnabled(False)
             plot.getAxis("bottom").setTicks([[(d, str(d)) for d in digits]])
+            # Fixed ranges where the values allow (exp(z - max z) and probabilities lie in
+            # [0, 1]): re-ranging an axis re-draws its labels, the costliest part here.
+            plot.setXRange(-0.6, 9.6, padding=0)
+            plot.enableAutoRange(x=False, y=column == 0)
+            if column:
+                plot.setYRange(0.0, 1.0, padding=0.02)
+            bars = pg.BarGraphItem(x=digits, height=np.zeros(10), width=0.7)
+            plot.addItem(bars)
+            self._softmax_bars.append(bars)
+
+    def _show_softmax(self, softmax: SoftmaxBreakdown | None) -> None:
+        values = (softmax.logits, softmax.exp, softmax.probabilities) if softmax else None
+        for i, bars in enumerate(self._softmax_bars):
+            if values is None:
+                bars.setOpts(height=np.zeros(10))
+                continue
+            brushes = ["#d62728" if d == softmax.predicted else "#4c72b0" for d in range(10)]
+            bars.setOpts(height=values[i], brushes=brushes)
 
     def _show_weights(self, weights: WeightPictures) -> None:
         self.weights_title.setText(weights_title(weights))
