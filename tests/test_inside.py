@@ -73,9 +73,11 @@ def test_layer_outputs_are_the_keras_models_intermediate_outputs(inspectors, dig
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_integrated_gradients_add_up_to_the_logit_difference(inspectors, digits, name):
+def test_integrated_gradients_add_up_to_the_logit_difference(inspectors, mnist, name):
     inspector = inspectors[name]
-    images, _ = digits
+    # The first 30 test digits hold a hard case for `best`: a logit difference of -0.6
+    # made of large terms that cancel, which 512 steps missed by 5.5 %.
+    images = mnist.x_test[:30].astype(np.float32) / 255.0
     for x in images:
         result = saliency(inspector, x, Method.INTEGRATED_GRADIENTS)
         logits = logits_by_hand(inspector.model, inspector.batch(np.stack([x, np.zeros_like(x)])))
