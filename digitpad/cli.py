@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import NoReturn
 
@@ -38,7 +38,7 @@ from digitpad.core.saliency import Method
 from digitpad.core.specs import KIND_DEFAULTS, METRICS, MODEL_KINDS, OPTIMIZERS, RunSpec
 from digitpad.core.status import RunStatus
 
-TABS = ("draw", "train", "results")
+TABS = ("draw", "train", "results", "mydigits")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -175,6 +175,38 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--out", required=True, metavar="DIR", help="folder for the files")
     explain.add_argument("--json", action="store_true", help="print the summary as JSON")
 
+    mine = sub.add_parser(
+        "mydigits",
+        help="your own digits: counts per digit, import, export, a network's accuracy on them",
+    )
+    mine.add_argument("action", nargs="?", choices=["import", "export"])
+    mine.add_argument(
+        "path", nargs="?", metavar="DIR|FILE.npz", help="a folder of 0/ .. 9/ pictures, or .npz"
+    )
+    mine.add_argument(
+        "--eval", metavar="NAME|run:N", help="accuracy of a network (best, mlp, cnn, run:N)"
+    )
+    mine.add_argument("--json", action="store_true")
+
+    tune = sub.add_parser(
+        "finetune", help="teach a network your digits (My digits), and measure what it forgets"
+    )
+    tune.add_argument(
+        "--from", dest="base", required=True, metavar="NAME|run:N", help="best, mlp, cnn or run:N"
+    )
+    tune.add_argument(
+        "--no-replay",
+        action="store_true",
+        help="train on your digits alone (no MNIST mixed in): shows catastrophic forgetting",
+    )
+    tune.add_argument("--epochs", type=int, default=None, help="default 5")
+    tune.add_argument("--learning-rate", type=float, default=None, help="Adam's; default 3e-4")
+    tune.add_argument(
+        "--freeze-conv", action="store_true", help="keep the convolutions as they are (CNNs)"
+    )
+    tune.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    add_engine_flags(tune)
+
     build = sub.add_parser("build-weights", help="retrain the shipped weights from scratch")
     build.add_argument(
         "--only",
@@ -251,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sweep": cmd_sweep,
         "lab": cmd_lab,
         "explain": cmd_explain,
+        "mydigits": cmd_mydigits,
+        "finetune": cmd_finetune,
     }[args.command]
     try:
         return handler(args)
@@ -622,6 +656,134 @@ def cmd_build_weights(args: argparse.Namespace) -> int:
             flush=True,
         )
     return 1 if failed else 0
+
+
+def cmd_mydigits(args: argparse.Namespace) -> int:
+    from digitpad.core.model_ref import ModelRefError, resolve_model
+    from digitpad.core.my_digits import MyDigitsError
+    from digitpad.core.personal import network_key, score_network
+    from digitpad.core.predictor import Predictor, WeightsError
+
+    if args.action and not args.path:
+        _fail(f"digitpad mydigits {args.action}: error: give a folder or a .npz file")
+    if args.path and not args.action:
+        _fail("digitpad mydigits: error: say import or export before the path")
+    store = open_store()
+    mine = store.my_digits()
+    try:
+        if args.action:
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # images only, no window
+            from PySide6.QtGui import QGuiApplication
+
+            from digitpad.ui.my_digits_files import export_from, import_into
+
+            app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])  # noqa: F841
+            if args.action == "import":
+                report = import_into(mine, Path(args.path))
+                print(report.text())
+                return 0 if report.added or not report.skipped else 1
+            count = export_from(mine, Path(args.path))
+            print(f"exported {count} drawing(s) to {args.path}")
+            return 0
+        if args.eval:
+            source = resolve_model(args.eval, store)
+            images, labels = mine.arrays()
+            result = score_network(Predictor(source), images, labels)
+            run_id = int(args.eval[4:]) if args.eval.startswith("run:") else None
+            mine.remember_score(
+                network_key(source, run_id), mine.revision(), result.accuracy, result.count
+            )
+            if args.json:
+                print(
+                    json.dumps(
+                        {
+                            "network": source.name,
+                            "accuracy": result.accuracy,
+                            "count": result.count,
+                            "per_digit": result.per_digit,
+                            "confusion": result.confusion.tolist(),
+                        }
+                    )
+                )
+            else:
+                print(f"{source.name} on your {result.count} digits: {result.accuracy:.1%}")
+                for digit, share in enumerate(result.per_digit):
+                    if share is not None:
+                        print(f"  {digit}: {share:.0%}")
+            return 0
+    except (MyDigitsError, ModelRefError, WeightsError, OSError) as exc:
+        _fail(f"digitpad mydigits: {exc}")
+    counts = mine.counts()
+    if args.json:
+        print(json.dumps({"counts": counts, "total": sum(counts.values())}))
+    else:
+        print(f"{sum(counts.values())} drawing(s) in {mine.path}")
+        for digit, count in counts.items():
+            print(f"  {digit}: {count}")
+    return 0
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    from digitpad.core.finetune import EPOCHS, LEARNING_RATE, plan_finetune
+    from digitpad.core.model_ref import ModelRefError, resolve_model
+    from digitpad.core.my_digits import MyDigitsError
+    from digitpad.core.predictor import WeightsError
+
+    store = open_store()
+    try:
+        source = resolve_model(args.base, store)
+        images, labels = store.my_digits().arrays()
+        spec, order = plan_finetune(
+            source,
+            images,
+            labels,
+            replay=not args.no_replay,
+            epochs=args.epochs or EPOCHS,
+            learning_rate=args.learning_rate or LEARNING_RATE,
+            freeze_conv=args.freeze_conv,
+        )
+    except (MyDigitsError, ModelRefError, WeightsError) as exc:
+        _fail(f"digitpad finetune: {exc}")
+    except ValueError as exc:
+        _fail(f"digitpad finetune: error: {_flag_names(str(exc))}")
+    engine = make_engine(args, store)
+    data = load_dataset()
+    out = sys.stderr if args.json else sys.stdout
+    print(
+        f"Teaching {source.name} {len(order.mine_y_train)} of your digits "
+        f"({len(order.mine_y_test)} held back), "
+        f"{'with MNIST replay' if order.replay else 'without replay'}, on {engine.backend.name}",
+        file=out,
+    )
+
+    def on_event(event: EngineEvent) -> None:
+        if isinstance(event, RunProgress) and event.progress.kind == "epoch":
+            p = event.progress
+            print(
+                f"epoch {p.epoch + 1}/{p.epochs}  MNIST test accuracy "
+                f"{p.logs.get('val_accuracy', float('nan')):.4f}  ({p.elapsed:.1f} s)",
+                file=out,
+            )
+            out.flush()
+
+    job = Job.finetune(spec, order)
+    run_job(engine, job, data, on_event)
+    record = job.runs[0].record
+    if record is None or record.result is None or record.result.finetune is None:
+        if record is not None and record.error:
+            print(f"digitpad finetune: {record.error}", file=sys.stderr)
+        return 1
+    figures = record.result.finetune
+    if args.json:
+        print(json.dumps({"run_id": record.id, "status": record.status, **asdict(figures)}))
+    else:
+        print(
+            f"run {record.id} ({record.status}): fine-tune of {figures.base}\n"
+            f"  MNIST test accuracy   {figures.mnist_before:.2%} -> {figures.mnist_after:.2%}\n"
+            f"  your held-back digits {figures.mine_before:.1%} -> {figures.mine_after:.1%} "
+            f"({figures.mine_test} drawings)"
+        )
+    return 0 if record.status in (RunStatus.DONE, RunStatus.STOPPED) else 1
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

@@ -156,3 +156,22 @@ def draw_seven(qtbot, canvas) -> None:
     for point in path[1:]:
         qtbot.mouseMove(canvas, at(*point))
     qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(*path[-1]))
+
+
+@pytest.fixture(scope="session")
+def styled_digits(qapp) -> tuple[np.ndarray, np.ndarray]:
+    """A personal set in one hand (slanted 25 degrees, thick pen): 12 stroke-drawn drawings
+    of each digit, rendered on the real canvas and preprocessed as the app does."""
+    from digitpad.core.preprocess import to_mnist
+    from digitpad.ui.canvas import DrawingCanvas
+    from digitpad.ui.sample_digits import styled_set
+
+    canvas = DrawingCanvas()
+    drawings, labels, pens = styled_set(per_digit=12, seed=0, slant_deg=-25)
+    images = []
+    for strokes, pen in zip(drawings, pens, strict=True):
+        canvas.clear()
+        for stroke in strokes:
+            canvas.add_stroke(stroke, pen)
+        images.append(np.rint(to_mnist(canvas.ink_array()) * 255).astype(np.uint8))
+    return np.array(images), np.array(labels, np.int64)

@@ -29,6 +29,27 @@ class Progress:
     elapsed: float = 0.0
 
 
+@dataclass(frozen=True)
+class FineTuneFigures:
+    """What a fine-tune on My digits did: the forgetting meter's figures.
+
+    ``mine_*`` are accuracies on the held-back part of My digits (never trained on);
+    ``mnist_*`` on MNIST's 10,000 test images; ``*_by_epoch`` after each epoch.
+    """
+
+    base: str  # the network it started from: "best", "mlp", "cnn" or "run N"
+    replay: bool
+    freeze_conv: bool
+    mine_train: int
+    mine_test: int
+    mnist_before: float
+    mnist_after: float
+    mine_before: float
+    mine_after: float
+    mnist_by_epoch: list[float] = field(default_factory=list)
+    mine_by_epoch: list[float] = field(default_factory=list)
+
+
 @dataclass
 class RunResult:
     """What a run produced: figures, history, where its model was saved, and its context."""
@@ -54,6 +75,12 @@ class RunResult:
     model_path: str | None = None
     weights_path: str | None = None
     notes: list[str] = field(default_factory=list)
+    finetune: FineTuneFigures | None = None  # set when the run fine-tuned a network
+
+    @property
+    def finetune_of(self) -> str | None:
+        """The network a fine-tune started from (None for a training from scratch)."""
+        return self.finetune.base if self.finetune else None
 
     @property
     def baseline_error(self) -> float:
@@ -73,6 +100,8 @@ class RunResult:
         if not isinstance(values["spec"], RunSpec):
             values["spec"] = RunSpec.from_dict(values["spec"])
         values["status"] = RunStatus(values["status"])
+        if isinstance(values.get("finetune"), dict):
+            values["finetune"] = FineTuneFigures(**values["finetune"])
         return cls(**values)
 
     @property

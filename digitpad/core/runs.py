@@ -15,6 +15,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from digitpad.core.my_digits import RUN_SCORE_SQL, MyDigits
+from digitpad.core.my_digits import SCHEMA as MY_DIGITS_SCHEMA
 from digitpad.core.processes import pid_alive
 from digitpad.core.results import RunResult
 from digitpad.core.specs import RunSpec
@@ -150,6 +152,8 @@ class RunRow(NamedTuple):
     trained_host: str | None
     trained_pid: int | None
     device: str | None
+    finetune_of: str | None  # the network a fine-tune started from
+    my_digits: float | None = None  # accuracy on My digits as they are now, once computed
 
     @property
     def baseline_error(self) -> float | None:
@@ -197,11 +201,15 @@ _RESULT_COLUMNS = {
     "trained_host": "TEXT",
     "trained_pid": "INTEGER",
     "device": "TEXT",
+    "finetune_of": "TEXT",
 }
 _RESULT_ASSIGNMENTS = ", ".join(f"{name}=?" for name in _RESULT_COLUMNS)
-_LIST_ROWS = f"SELECT {', '.join(RunRow._fields)} FROM runs"
-# ORDER BY expressions: the columns, and the one derived figure.
-_SORT_KEYS = {name: name for name in RunRow._fields} | {
+# Every RunRow field is a column of the runs table, but my_digits, read from My digits'
+# cached scores (in the same database).
+_COMPUTED = {"my_digits": RUN_SCORE_SQL}
+_LIST_ROWS = f"SELECT {', '.join(_COMPUTED.get(f, f) for f in RunRow._fields)} FROM runs"
+# ORDER BY expressions: the columns, and the derived figures.
+_SORT_KEYS = {name: _COMPUTED.get(name, name) for name in RunRow._fields} | {
     "baseline_error": "(100.0 - test_accuracy * 100.0)"
 }
 
@@ -268,6 +276,7 @@ class RunStore:
             if check != "ok":
                 raise sqlite3.DatabaseError(f"integrity check failed: {check}")
             db.executescript(_SCHEMA)
+            db.executescript(MY_DIGITS_SCHEMA)
             moved = _upgrade(db)
             # A write now, so a locked or read-only database shows up at start, not when the
             # first run ends.
@@ -443,6 +452,10 @@ class RunStore:
             db.executemany("DELETE FROM runs WHERE id=?", [(i,) for i in ids])
             db.executemany("DELETE FROM run_curves WHERE run_id=?", [(i,) for i in ids])
             db.executemany("DELETE FROM sweep_cells WHERE run_id=?", [(i,) for i in ids])
+
+    def my_digits(self) -> MyDigits:
+        """The personal set kept in this store's database."""
+        return MyDigits(self.path, self.timeout)
 
     def model_dir(self, run_id: int) -> Path:
         """Where a run's model files are saved."""

@@ -71,7 +71,7 @@ def train(
 
     with BACKEND_LOCK:
         model = build_model(spec, steps_per_epoch=-(-int(x_train.shape[0]) // spec.batch_size))
-    bridge = _bridge_class()(spec, int(x_train.shape[0]), on_progress, should_stop)
+    bridge = bridge_class()(spec, int(x_train.shape[0]), on_progress, should_stop)
     started = time.perf_counter()
     if spec.augment:
         fit_data = {
@@ -237,17 +237,18 @@ def downsample(values: list[float], limit: int) -> list[float]:
 _BRIDGE_CLASS = None
 
 
-def _bridge_class():
-    """The Keras callback class, built at first use so importing this module skips Keras."""
+def bridge_class():
+    """The Keras callback that turns a fit into ``Progress`` events and honours a stop
+    (built at first use, so that importing this module skips Keras)."""
     global _BRIDGE_CLASS
     if _BRIDGE_CLASS is None:
         import keras
 
-        _BRIDGE_CLASS = _make_bridge_class(keras.callbacks.Callback)
+        _BRIDGE_CLASS = _makebridge_class(keras.callbacks.Callback)
     return _BRIDGE_CLASS
 
 
-def _make_bridge_class(base):
+def _makebridge_class(base):
     class ProgressBridge(base):
         """Turns Keras callback hooks into ``Progress`` events and honours ``should_stop``."""
 

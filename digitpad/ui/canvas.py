@@ -101,6 +101,16 @@ class DrawingCanvas(QWidget):
     def is_empty(self) -> bool:
         return not self._items and self._current is None
 
+    def strokes(self) -> list[dict] | None:
+        """The drawing's strokes as plain data (``{"width", "points"}`` in canvas units),
+        to keep beside its image; None when it holds a dropped picture."""
+        if any(not isinstance(item, Stroke) for item in self._items):
+            return None
+        return [
+            {"width": item.width, "points": [[p.x(), p.y()] for p in item.points]}
+            for item in self._items
+        ]
+
     def set_pen_width(self, px: float) -> None:
         self.pen_px = float(px)
 

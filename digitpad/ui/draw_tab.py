@@ -13,20 +13,25 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QScrollArea,
     QSlider,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from digitpad.core.my_digits import CORRECTED, MyDigits
 from digitpad.core.predictor import ModelSource, Predictor, WeightsError, run_source
-from digitpad.core.preprocess import mnist_stages
+from digitpad.core.preprocess import mnist_stages, to_mnist
 from digitpad.core.runs import RunRecord
 from digitpad.core.weights import FALLBACK_ORDER, SHIPPED
 from digitpad.ui.canvas import IMAGE_SUFFIXES, DrawingCanvas
+from digitpad.ui.collect_bar import CollectBar
 from digitpad.ui.inside_view import InsideView
 from digitpad.ui.model_loader import ModelLoader
+from digitpad.ui.networks_panel import NetworksPanel
 from digitpad.ui.pictures import grey_image, scaled_pixmap
 from digitpad.ui.probability_bars import ProbabilityBars
 from digitpad.ui.sample_digits import DIGITS, place
@@ -42,10 +47,12 @@ class DrawTab(QWidget):
 
     message = Signal(str)
     predicted = Signal(object)  # the ten probabilities, after each prediction
+    myDigitsChanged = Signal()  # a drawing joined My digits (collected or corrected)
 
-    def __init__(self, loader: ModelLoader, parent: QWidget | None = None):
+    def __init__(self, loader: ModelLoader, my_digits: MyDigits, parent: QWidget | None = None):
         super().__init__(parent)
         self.loader = loader
+        self.my_digits = my_digits
         self.predictor: Predictor | None = None
         self._wanted: ModelSource | None = None
         self._failed_shipped: set[str] = set()
@@ -85,7 +92,12 @@ class DrawTab(QWidget):
         tools.addWidget(undo)
         tools.addWidget(clear)
         tools.addWidget(open_button)
+        self.collect_bar = CollectBar(self.canvas, my_digits)
+        self.collect_bar.saved.connect(self._on_collected)
+        self.collect_bar.finished.connect(lambda: self.collect_button.setChecked(False))
+        self.collect_bar.message.connect(self.message)
         left = QVBoxLayout()
+        left.addWidget(self.collect_bar)
         left.addWidget(self.canvas, 1)
         left.addLayout(tools)
 
@@ -127,6 +139,31 @@ class DrawTab(QWidget):
         self.inside_scroll.hide()
         self.look_button.toggled.connect(self.show_inside)
 
+        self.collect_button = QPushButton(
+            "Collect my digits",
+            objectName="collectButton",
+            checkable=True,
+            toolTip="Draw the digits DigitPad asks for, one at a time: they become your "
+            "personal test set (My digits tab)",
+        )
+        self.collect_button.toggled.connect(self.set_collecting)
+        self.wrong_button = QToolButton(
+            objectName="wrongButton",
+            text="Wrong? It was…",
+            toolTip="The network misread your drawing: say which digit it is, and the "
+            "drawing joins My digits with that label",
+            popupMode=QToolButton.ToolButtonPopupMode.InstantPopup,
+        )
+        wrong_menu = QMenu(self.wrong_button)
+        for digit in range(10):
+            wrong_menu.addAction(str(digit), lambda d=digit: self.correct(d))
+        self.wrong_button.setMenu(wrong_menu)
+        mine_row = QHBoxLayout()
+        mine_row.addWidget(self.collect_button)
+        mine_row.addWidget(self.wrong_button)
+        self.networks = NetworksPanel()
+        self.networks.setMaximumHeight(150)
+
         right = QVBoxLayout()
         network_row = QHBoxLayout()
         network_row.addWidget(QLabel("Network"))
@@ -137,6 +174,8 @@ class DrawTab(QWidget):
         right.addWidget(self.prediction_label)
         right.addWidget(self.detail_label)
         right.addWidget(self.bars, 1)
+        right.addLayout(mine_row)
+        right.addWidget(self.networks)
         seen = QHBoxLayout()
         seen.addWidget(QLabel("What the\nnetwork sees"))
         seen.addWidget(self.preview)
@@ -173,12 +212,14 @@ class DrawTab(QWidget):
         current = self.current_source()
         self.model_selector.blockSignals(True)
         self.model_selector.clear()
+        shipped = []
         for name in FALLBACK_ORDER:
             try:
                 source = ModelSource.shipped(name)
             except WeightsError as exc:
                 self.message.emit(str(exc))
                 continue
+            shipped.append(source)
             accuracy = f" ({source.accuracy:.2%})" if source.accuracy else ""
             self.model_selector.addItem(f"{name}: {SHIPPED[name].title}{accuracy}", source)
         for record in reversed(runs):
@@ -190,6 +231,7 @@ class DrawTab(QWidget):
                     source,
                 )
         self.model_selector.blockSignals(False)
+        self.networks.set_shipped(shipped)
         if self.model_selector.count() == 0:
             self._gave_up = True
             self.detail_label.setText(
@@ -278,9 +320,42 @@ class DrawTab(QWidget):
         return self._inside
 
     def shutdown(self) -> None:
-        """Wait for a "Look inside" computation in flight."""
+        """Wait for the background readings in flight (Look inside, the networks table)."""
+        self.networks.shutdown()
         if self._inside is not None:
             self._inside.shutdown()
+
+    # --- my digits --------------------------------------------------------------------------
+
+    def set_collecting(self, on: bool) -> None:
+        """Start or end collect mode (the app asks for digits one at a time)."""
+        self.collect_button.setChecked(on)
+        if on and not self.collect_bar.isVisible():
+            self.collect_bar.start()
+            self.canvas.setFocus()
+        elif not on and self.collect_bar.isVisible():
+            self.collect_bar.hide()
+            if self.collect_bar.count:
+                self.message.emit(
+                    f"{self.collect_bar.count} drawing(s) added to My digits "
+                    f"({len(self.my_digits)} in all)."
+                )
+
+    def correct(self, digit: int) -> None:
+        """The network misread this drawing: keep it in My digits as ``digit``."""
+        image = None if self.canvas.is_empty() else to_mnist(self.canvas.ink_array())
+        if image is None:
+            self.message.emit("Draw a digit first: there is nothing on the pad to keep.")
+            return
+        self.my_digits.add(digit, image, self.canvas.strokes(), CORRECTED)
+        self.message.emit(
+            f"Kept in My digits as a {digit} ({len(self.my_digits)} drawings): "
+            "it now counts in every network's score on your digits."
+        )
+        self.myDigitsChanged.emit()
+
+    def _on_collected(self, _drawing_id: int) -> None:
+        self.myDigitsChanged.emit()
 
     def show_inside(self, visible: bool) -> None:
         """Open or close the "Look inside" view (closed, it costs the canvas nothing)."""
@@ -295,6 +370,7 @@ class DrawTab(QWidget):
             self.inside.set_drawing(stages, self.predictor)
         elif self._inside is not None and self._inside.look is not None:
             self._inside.set_drawing(None, None)  # closed: forget it, clear the overlay
+        self.networks.set_input(None if stages is None else stages.final)
         if stages is None:
             self._show_empty()
             return

@@ -14,15 +14,17 @@ from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget
 
 from digitpad.core.paths import PACKAGE_DIR, data_home
+from digitpad.core.predictor import run_source
 from digitpad.core.runs import RunRecord, RunStore, RunStoreError
 from digitpad.ui.background import wait_for_background
 from digitpad.ui.draw_tab import DrawTab
 from digitpad.ui.model_loader import ModelLoader
+from digitpad.ui.my_digits_tab import MyDigitsTab
 from digitpad.ui.results_tab import ResultsTab
 from digitpad.ui.train_tab import TrainTab
 
 ICON_PATH = PACKAGE_DIR / "ui" / "icon.png"
-TAB_NAMES = ("draw", "train", "results")
+TAB_NAMES = ("draw", "train", "results", "mydigits")
 STATUS_MS = 12_000
 MODEL_LOAD_DELAY_MS = 50
 STORE_OPEN_TIMEOUT_S = 2.0  # a database locked longer than this at start-up is set aside
@@ -63,22 +65,33 @@ class MainWindow(QMainWindow):
         self.store = open_store(home)
         self.loader = ModelLoader(self)
 
-        self.draw_tab = DrawTab(self.loader)
+        self.my_digits = self.store.my_digits()
+        self.draw_tab = DrawTab(self.loader, self.my_digits)
         self.train_tab = TrainTab(self.store)
         self.results_tab = ResultsTab(self.store)
+        self.my_digits_tab = MyDigitsTab(self.store, self.my_digits)
         self.tabs = QTabWidget(objectName="mainTabs")
         self.tabs.addTab(self.draw_tab, "Draw")
         self.tabs.addTab(self.train_tab, "Train")
         self.tabs.addTab(self.results_tab, "Results")
+        self.tabs.addTab(self.my_digits_tab, "My digits")
         self.setCentralWidget(self.tabs)
 
-        for tab in (self.draw_tab, self.train_tab, self.results_tab):
+        for tab in (self.draw_tab, self.train_tab, self.results_tab, self.my_digits_tab):
             tab.message.connect(self.show_message)
+        self.draw_tab.myDigitsChanged.connect(self.my_digits_tab.refresh)
+        self.my_digits_tab.teachRequested.connect(self.teach)
+        self.my_digits_tab.scorer.finished.connect(self.results_tab.model.refresh_rows)
+        self.train_tab.trainingEnded.connect(
+            lambda: self.my_digits_tab.teach_button.setEnabled(True)
+        )
+        self.results_tab.pinToDraw.connect(self.pin_to_draw)
+        self.draw_tab.networks.pinsChanged.connect(self._save_pins)
         self.train_tab.runFinished.connect(self._on_run_finished)
         self.results_tab.useOnCanvas.connect(self.use_on_canvas)
         self.results_tab.imageToCanvas.connect(self.image_on_canvas)
         self.train_tab.sweepEnded.connect(self.results_tab.show_sweep)
-        for i, key in enumerate(("Ctrl+1", "Ctrl+2", "Ctrl+3")):
+        for i, key in enumerate(("Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4")):
             QShortcut(QKeySequence(key), self, lambda i=i: self.tabs.setCurrentIndex(i))
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
 
@@ -106,9 +119,10 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(MODEL_LOAD_DELAY_MS, self._load_models)
 
     def _load_models(self) -> None:
-        self.draw_tab.populate_models(
-            self._canvas_runs(), preferred=self.settings.value("draw/model", "best")
-        )
+        runs = self._canvas_runs()
+        self.draw_tab.populate_models(runs, preferred=self.settings.value("draw/model", "best"))
+        self.my_digits_tab.set_networks(runs)
+        self._restore_pins()
 
     def _canvas_runs(self) -> list[RunRecord]:
         """The newest runs with a saved network, for the canvas' model selector.
@@ -159,7 +173,35 @@ class MainWindow(QMainWindow):
     def _on_run_finished(self, record: RunRecord) -> None:
         self.results_tab.add_record(record)
         if record.has_model:
-            self.draw_tab.populate_models(self._canvas_runs())
+            runs = self._canvas_runs()
+            self.draw_tab.populate_models(runs)
+            self.my_digits_tab.set_networks(runs)
+        if record.result is not None and record.result.finetune is not None:
+            self.my_digits_tab.show_finetune(record)
+
+    # --- my digits -------------------------------------------------------------------------
+
+    def teach(self, job) -> None:
+        """Train a fine-tune the My digits tab planned, on the Train tab's engine."""
+        if self.train_tab.run_job(job) is None:
+            self.my_digits_tab.teaching_refused(
+                "A training is running: teach when it ends, or stop it on the Train tab."
+            )
+
+    def pin_to_draw(self, record: RunRecord) -> None:
+        self.draw_tab.networks.pin(run_source(record))
+        self.show_message(f"Run {record.id} is pinned to the Draw tab's network table.")
+
+    def _save_pins(self, sources) -> None:
+        ids = [s.name.removeprefix("run ") for s in sources if s.name.startswith("run ")]
+        self.settings.setValue("draw/pinned", ",".join(ids))
+
+    def _restore_pins(self) -> None:
+        text = str(self.settings.value("draw/pinned", "") or "")
+        ids = [int(part) for part in text.split(",") if part.strip().isdigit()]
+        for record in self.store.get_many(ids):
+            if record.has_model:
+                self.draw_tab.networks.pin(run_source(record))
 
     # --- persistence -----------------------------------------------------------------------
 
@@ -203,6 +245,7 @@ class MainWindow(QMainWindow):
         self.train_tab.shutdown()
         self.loader.shutdown()
         self.draw_tab.shutdown()
+        self.my_digits_tab.scorer.shutdown()
         wait_for_background()  # a test-set evaluation or exercise 5 reading in flight
         self.save_settings()
         event.accept()

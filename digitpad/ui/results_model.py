@@ -116,6 +116,15 @@ class RunTableModel(QAbstractTableModel):
         self._ids = self._query()
         self.endResetModel()
 
+    def refresh_rows(self) -> None:
+        """Read the shown rows' values again (new My digits scores), keeping the order and
+        the selection; a sort by a changed column is applied at the next sort."""
+        self._rows.clear()
+        if self._ids:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._ids) - 1, len(COLUMNS) - 1)
+            )
+
     def set_filters(self, model_kind: str | None, sweep_id: str | None) -> None:
         if (model_kind, sweep_id) != (self.model_kind, self.sweep_id):
             self.model_kind, self.sweep_id = model_kind, sweep_id

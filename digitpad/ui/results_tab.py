@@ -50,11 +50,15 @@ OVERLAY_COLOURS = [
 ]
 
 
+SIZE_PRECISION_ROWS = 50  # rows read to size a column to its content
+
+
 class ResultsTab(QWidget):
     """Signals: ``useOnCanvas(RunRecord)``; ``imageToCanvas(image)`` with a (28, 28) uint8
     test image; ``message(str)``."""
 
     useOnCanvas = Signal(object)
+    pinToDraw = Signal(object)  # a RunRecord to add to the Draw tab's network table
     imageToCanvas = Signal(object)
     message = Signal(str)
 
@@ -107,6 +111,13 @@ class ResultsTab(QWidget):
             toolTip="Draw against this run's network",
         )
         self.use_button.clicked.connect(self._use_on_canvas)
+        self.pin_button = QPushButton(
+            "Pin to Draw",
+            objectName="pinButton",
+            toolTip="Add the selected runs' networks to the Draw tab's table of every "
+            "network on your drawing",
+        )
+        self.pin_button.clicked.connect(self._pin_selected)
         self.save_weights_button = QPushButton(
             "Save weights as…",
             objectName="saveWeightsButton",
@@ -130,6 +141,7 @@ class ResultsTab(QWidget):
         for button in (
             refresh,
             self.use_button,
+            self.pin_button,
             self.save_weights_button,
             self.first_five_button,
             self.delete_button,
@@ -189,6 +201,14 @@ class ResultsTab(QWidget):
         self.model.reload()
         self._refresh_sweeps()
         self._on_selection()
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Size the columns to their content (the rows on screen), so that what people
+        compare first fits in the window."""
+        header = self.table.horizontalHeader()
+        header.setResizeContentsPrecision(SIZE_PRECISION_ROWS)
+        self.table.resizeColumnsToContents()
 
     def add_record(self, record: RunRecord) -> None:
         self.model.upsert(record)
@@ -287,6 +307,7 @@ class ResultsTab(QWidget):
         self.overlay.clear()
         one_model = len(selected) == 1 and selected[0].has_model
         self.use_button.setEnabled(one_model)
+        self.pin_button.setEnabled(any(row.has_model for row in selected))
         self.save_weights_button.setEnabled(one_model)
         if self.details.currentWidget() is self.inspector_page:
             self._inspect_selection()
@@ -316,6 +337,11 @@ class ResultsTab(QWidget):
             self.spec_view.setPlainText(describe_record(full[0]))
         else:
             self.spec_view.setPlainText("\n".join(f"run {r.id}: {r.spec.describe()}" for r in full))
+
+    def _pin_selected(self) -> None:
+        for record in self.selected_records():
+            if record.has_model:
+                self.pinToDraw.emit(record)
 
     def _use_on_canvas(self) -> None:
         selected = self.selected_records()

@@ -4,7 +4,6 @@ mistakes; clicking a mistake sends that digit to the canvas."""
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
@@ -18,15 +17,14 @@ from PySide6.QtWidgets import (
 
 from digitpad.core.data import shared_mnist
 from digitpad.core.evaluation import (
-    NUM_CLASSES,
     Mistake,
     confident_mistakes,
     confusion_matrix,
-    row_normalised,
 )
 from digitpad.core.predictor import Predictor, run_source
 from digitpad.core.runs import RunRecord
 from digitpad.ui.background import run_in_background
+from digitpad.ui.confusion_plot import ConfusionPlot
 from digitpad.ui.pictures import grey_image, scaled_pixmap
 
 GALLERY_SIZE = 40
@@ -57,20 +55,7 @@ class RunInspector(QWidget):
         self.status = QLabel("Select one finished run to see what it gets wrong.")
         self.status.setObjectName("inspectorStatus")
         self.status.setWordWrap(True)
-        self.plot = pg.PlotWidget()
-        self.plot.setObjectName("confusionPlot")
-        self.plot.setBackground("w")
-        self.plot.setAspectLocked(True)
-        self.plot.invertY(True)
-        self.plot.setLabel("left", "true digit")
-        self.plot.setLabel("bottom", "predicted digit")
-        ticks = [[(i + 0.5, str(i)) for i in range(NUM_CLASSES)]]
-        for side in ("left", "bottom"):
-            self.plot.getAxis(side).setTicks(ticks)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setColorMap(pg.colormap.get("CET-L18"))  # white (none) to deep red (all)
-        self.plot.addItem(self.image)
-        self._labels: list[pg.TextItem] = []
+        self.plot = ConfusionPlot()
         self.gallery = QListWidget(objectName="mistakesGallery")
         self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
         self.gallery.setIconSize(QSize(ICON_SIDE, ICON_SIDE))
@@ -121,7 +106,7 @@ class RunInspector(QWidget):
             f"(accuracy {np.trace(self.matrix) / len(labels):.4f}). Rows: true digit; "
             "colour: share of that digit read as each column."
         )
-        self._show_matrix(self.matrix)
+        self.plot.set_matrix(self.matrix)
         self._show_gallery(self.mistakes, images)
         self.inspected.emit()
 
@@ -133,27 +118,8 @@ class RunInspector(QWidget):
     def _clear(self) -> None:
         self.matrix = None
         self.mistakes = []
-        self.image.clear()
-        self._clear_labels()
+        self.plot.clear_matrix()
         self.gallery.clear()
-
-    def _show_matrix(self, matrix: np.ndarray) -> None:
-        self._clear_labels()
-        shares = row_normalised(matrix)
-        self.image.setImage(shares, levels=(0.0, 1.0))
-        self.image.setRect(0, 0, NUM_CLASSES, NUM_CLASSES)
-        for true in range(NUM_CLASSES):
-            for guess in range(NUM_CLASSES):
-                colour = "w" if shares[true, guess] > 0.5 else (40, 40, 40)
-                label = pg.TextItem(str(matrix[true, guess]), color=colour, anchor=(0.5, 0.5))
-                label.setPos(guess + 0.5, true + 0.5)
-                self.plot.addItem(label)
-                self._labels.append(label)
-
-    def _clear_labels(self) -> None:
-        for label in self._labels:
-            self.plot.removeItem(label)
-        self._labels = []
 
     def _show_gallery(self, mistakes: list[Mistake], images: np.ndarray) -> None:
         self.gallery.clear()

@@ -45,3 +45,33 @@ def place(strokes: list[list[Point]], size: float, centre: Point, angle_deg: flo
             pts.append((centre[0] + dx * cos - dy * sin, centre[1] + dx * sin + dy * cos))
         out.append(pts)
     return out
+
+
+def styled_set(
+    per_digit: int, seed: int, slant_deg: float = -22.0, pen: float = 0.11
+) -> tuple[list[list[list[Point]]], list[int], list[float]]:
+    """Drawings of every digit in one hand: slanted by ``slant_deg`` and with a thick pen
+    (``pen``, a share of the canvas side), varied a little in size, place, angle, pen and
+    tremor. Returns the strokes of each drawing, its label and its pen width, for
+    ``DrawingCanvas.add_stroke`` (tests and benchmarks make a personal set with it)."""
+    import random
+
+    rng = random.Random(seed)
+    drawings, labels, pens = [], [], []
+    for digit in range(10):
+        for _ in range(per_digit):
+            strokes = place(
+                DIGITS[digit],
+                rng.uniform(0.55, 0.8),
+                (rng.uniform(0.4, 0.6), rng.uniform(0.4, 0.6)),
+                slant_deg + rng.uniform(-6, 6),
+            )
+            drawings.append(
+                [
+                    [(x + rng.gauss(0, 0.008), y + rng.gauss(0, 0.008)) for x, y in s]
+                    for s in strokes
+                ]
+            )
+            labels.append(digit)
+            pens.append(pen * rng.uniform(0.85, 1.15))
+    return drawings, labels, pens

@@ -126,7 +126,7 @@ class Engine:
         try:
             self.store.add_cells(run_id, planned.cells)
             save_dir = str(self.store.model_dir(run_id)) if self.backend.shares_files else None
-            self.backend.submit(RunOrder(run_id, planned.spec, save_dir), data)
+            self.backend.submit(RunOrder(run_id, planned.spec, save_dir, planned.finetune), data)
         except (RunStoreError, BackendError) as exc:
             # Recorded but never trained: failed, not left "running" for this session.
             with contextlib.suppress(RunStoreError):

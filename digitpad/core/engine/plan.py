@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from digitpad.core.finetune import FineTuneOrder
 from digitpad.core.runs import Cell, RunRecord
 from digitpad.core.specs import RunSpec
 from digitpad.core.sweep_ids import make_sweep_id, stamp_now, sweep_key
@@ -34,6 +35,7 @@ class PlannedRun:
     spec: RunSpec
     cells: list[Cell] = field(default_factory=list)
     record: RunRecord | None = None
+    finetune: FineTuneOrder | None = None  # a fine-tune's starting network and drawings
 
     @property
     def cost(self) -> float:
@@ -91,6 +93,11 @@ class Job:
     def single(cls, spec: RunSpec) -> Job:
         """One run, in no sweep."""
         return cls([PlannedRun(spec)])
+
+    @classmethod
+    def finetune(cls, spec: RunSpec, order: FineTuneOrder) -> Job:
+        """One fine-tune (see ``core.finetune``)."""
+        return cls([PlannedRun(spec, finetune=order)])
 
     @classmethod
     def sweep(cls, sweep: Sweep, specs: list[RunSpec], sweep_id: str | None = None) -> Job:

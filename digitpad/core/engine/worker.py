@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from digitpad.core.data import MnistData
 from digitpad.core.engine.events import WorkerResult
 from digitpad.core.engine.recording import describe_error
+from digitpad.core.finetune import FineTuneOrder
 from digitpad.core.results import Progress
 from digitpad.core.specs import RunSpec
 from digitpad.core.training import ProgressCallback, StopCheck
@@ -21,12 +22,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RunOrder:
-    """One run for a worker: its id in the store, its spec, and where to save its model
-    (None: a folder of the worker's own, whose files go back with the result)."""
+    """One run for a worker: its id in the store, its spec, where to save its model
+    (None: a folder of the worker's own, whose files go back with the result), and for a
+    fine-tune, what to start from and teach."""
 
     run_id: int
     spec: RunSpec
     save_dir: str | None = None
+    finetune: FineTuneOrder | None = None
 
 
 def train_order(
@@ -36,18 +39,20 @@ def train_order(
     should_stop: StopCheck,
     save_dir: str | None = None,
 ) -> WorkerResult:
-    """Train ``order`` on ``data``; a training that raises comes back as its error text."""
+    """Train (or fine-tune) ``order`` on ``data``; a training that raises comes back as
+    its error text."""
+    from digitpad.core.finetune import finetune
     from digitpad.core.training import train
 
+    folder = save_dir or order.save_dir
     try:
-        result = train(
-            order.spec,
-            data,
-            on_progress,
-            should_stop,
-            save_dir=save_dir or order.save_dir,
-            release=False,  # the worker frees memory after it has reported the result
-        )
+        # release=False: the worker frees memory after it has reported the result.
+        if order.finetune is not None:
+            result = finetune(
+                order.spec, order.finetune, data, on_progress, should_stop, folder, release=False
+            )
+        else:
+            result = train(order.spec, data, on_progress, should_stop, folder, release=False)
     except Exception as exc:  # out of memory, bad data...: the run fails, the worker goes on
         log.exception("run %s failed", order.run_id)
         return WorkerResult(order.run_id, error=describe_error(exc))
