@@ -25,8 +25,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("DIGITPAD_HOME", tempfile.mkdtemp(prefix="bench-inside-"))
 
-import numpy as np
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+from gui_timing import report, wait
+from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtWidgets import QApplication
 
 from digitpad.core.environment import cpu_name
@@ -45,38 +45,6 @@ def untrained_lab_cnn(folder: str) -> ModelSource:
     path = os.path.join(folder, "lab-cnn.weights.h5")
     build_model(spec, compile=False).save_weights(path)
     return ModelSource("lab CNN (ex. 6)", spec, path)
-
-
-def wait(done, timeout_s: float = 60.0) -> None:
-    """Run Qt's event loop (as the app does, not a processEvents() spin, which starves
-    timers and would fake GUI-thread gaps) until ``done()``, checked every millisecond."""
-    if done():
-        return
-    seen = []
-    loop = QEventLoop()
-    poll = QTimer(interval=1)
-    poll.timeout.connect(lambda: done() and (seen.append(True), loop.quit()))
-    # A timer of this call's own, stopped on return: a QTimer.singleShot left behind by an
-    # earlier call could quit a later loop.
-    deadline = QTimer(singleShot=True, interval=int(timeout_s * 1000))
-    deadline.timeout.connect(loop.quit)
-    poll.start()
-    deadline.start()
-    loop.exec()
-    poll.stop()
-    deadline.stop()
-    if not seen:  # done() can turn false again after it quit the loop: that counts
-        raise TimeoutError(f"the window did not get there in {timeout_s:.0f} s")
-
-
-def report(network: str, what: str, latencies: list[float], ticks: list[float]) -> float:
-    """Print one row; return its longest gap between GUI-thread timer ticks (ms)."""
-    gap = max((b - a for a, b in itertools.pairwise(ticks)), default=0.0)
-    print(
-        f"{network:24s} {what:22s} {np.percentile(latencies, 50):7.1f} "
-        f"{np.percentile(latencies, 95):7.1f} {gap:10.1f}"
-    )
-    return gap
 
 
 def main() -> int:

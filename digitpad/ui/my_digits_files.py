@@ -69,7 +69,7 @@ def import_into(my_digits: MyDigits, source: Path) -> ImportReport:
 def read_digit_picture(path: Path) -> np.ndarray:
     """A picture of one digit as the 28x28 uint8 image a network reads.
 
-    A 28x28 picture is taken as it is (light digit on dark, or dark on light, inverted);
+    A 28x28 picture is taken as it is (a light digit on dark; dark on light is inverted);
     any other size goes through the same preprocessing as a drawing. ``ValueError`` says
     why a file cannot be used.
     """
@@ -79,12 +79,15 @@ def read_digit_picture(path: Path) -> np.ndarray:
         grey = read_grey(path)
     except ValueError:
         raise ValueError("not a readable image (PNG, JPG or BMP)") from None
-    ink = image_to_ink(grey)
-    if ink.shape == (SIDE, SIDE):
-        if ink.max() <= 0:
+    if grey.shape == (SIDE, SIDE):
+        # Already MNIST's size: its grey levels as they are (exported sets come back
+        # unchanged), turned white-on-black when drawn dark on light.
+        border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+        image = 255 - grey if np.median(border) > 127 else grey
+        if image.max() == 0:
             raise ValueError("the picture is blank")
-        return as_image(ink)
-    digit = to_mnist(ink)
+        return image.astype(np.uint8)
+    digit = to_mnist(image_to_ink(grey))
     if digit is None:
         raise ValueError("the picture is blank")
     return as_image(digit)
