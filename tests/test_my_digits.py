@@ -161,3 +161,19 @@ def test_cli_mydigits_and_finetune_through_the_engine(capsys, tmp_path, styled_d
     assert main(["mydigits", "export", str(tmp_path / "out")]) == 0
     files = sorted((tmp_path / "out").rglob("*.png"))
     assert len(files) == 120 and {f.parent.name for f in files} == {str(d) for d in range(10)}
+
+
+def test_a_fine_tune_stopped_midway_is_kept_as_stopped(mnist, styled_digits):
+    images, labels = styled_digits
+    spec, order = plan_finetune(ModelSource.shipped("mlp"), images, labels)
+    batches = []
+    result = finetune(
+        spec.with_changes(seed=0),
+        order,
+        mnist,
+        on_progress=lambda p: batches.append(p) if p.kind == "batch" else None,
+        should_stop=lambda: len(batches) >= 3,
+    )
+    assert result.status == "stopped" and result.epochs_run == 0
+    assert result.finetune.base == "mlp" and 0 <= result.finetune.mine_after <= 1
+    assert 0 < result.test_accuracy <= 1 and result.finetune.mnist_by_epoch == []

@@ -59,6 +59,7 @@ def test_collect_twenty_drawings_through_collect_mode(window, qtbot):
     assert all(d.strokes and d.source == "collect" for d in drawings)
     qtbot.mouseClick(window.findChild(QPushButton, "collectDoneButton"), Qt.MouseButton.LeftButton)
     assert not bar.isVisible() and not draw.collect_button.isChecked()
+    window.select_tab("mydigits")  # the tab is built when first shown
     gallery = window.findChild(QListView, "myDigitsGallery")
     assert gallery.model().rowCount() == 20
 

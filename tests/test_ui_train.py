@@ -227,8 +227,9 @@ def test_results_table_sorts_filters_exports_and_deletes(window, qtbot, tmp_path
     assert results.export_csv(str(target)) == str(target)
     with target.open() as f:
         rows = list(csv.reader(f))
-    # What people compare first: after the id and the model, status, accuracy and time.
-    assert rows[0][:6] == ["ID", "Model", "Status", "Accuracy", "Error %", "Time (s)"]
+    # What people compare first: after the id and the model, status, accuracy on MNIST and
+    # on My digits, and time.
+    assert rows[0][:6] == ["ID", "Model", "Status", "Accuracy", "My digits", "Time (s)"]
     assert len(rows) == 4
 
     table.selectRow(0)

@@ -1,4 +1,4 @@
-"""The main window: Draw, Train and Results tabs over one run store."""
+"""The main window: Draw, Train, Results and My digits tabs over one run store."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from digitpad.core.predictor import run_source
 from digitpad.core.runs import RunRecord, RunStore, RunStoreError
 from digitpad.ui.background import wait_for_background
 from digitpad.ui.draw_tab import DrawTab
+from digitpad.ui.lazy_page import LazyPage
 from digitpad.ui.model_loader import ModelLoader
+from digitpad.ui.my_digits_scorer import MyDigitsScorer
 from digitpad.ui.my_digits_tab import MyDigitsTab
 from digitpad.ui.results_tab import ResultsTab
 from digitpad.ui.train_tab import TrainTab
@@ -30,6 +32,7 @@ MODEL_LOAD_DELAY_MS = 50
 STORE_OPEN_TIMEOUT_S = 2.0  # a database locked longer than this at start-up is set aside
 STORE_WRITE_TIMEOUT_S = 10.0
 CANVAS_RUNS = 30  # newest runs with a saved network offered in the canvas' model selector
+SCORES_DELAY_MS = 1500  # then networks are scored on My digits (after the canvas' one loads)
 
 
 def open_store(home: Path) -> RunStore:
@@ -69,22 +72,21 @@ class MainWindow(QMainWindow):
         self.draw_tab = DrawTab(self.loader, self.my_digits)
         self.train_tab = TrainTab(self.store)
         self.results_tab = ResultsTab(self.store)
-        self.my_digits_tab = MyDigitsTab(self.store, self.my_digits)
+        self.scorer = MyDigitsScorer(self.store, self.my_digits, self)
+        # Built when first shown: its three plots would cost start-up time.
+        self.my_digits_page = LazyPage(self._make_my_digits_tab)
         self.tabs = QTabWidget(objectName="mainTabs")
         self.tabs.addTab(self.draw_tab, "Draw")
         self.tabs.addTab(self.train_tab, "Train")
         self.tabs.addTab(self.results_tab, "Results")
-        self.tabs.addTab(self.my_digits_tab, "My digits")
+        self.tabs.addTab(self.my_digits_page, "My digits")
         self.setCentralWidget(self.tabs)
 
-        for tab in (self.draw_tab, self.train_tab, self.results_tab, self.my_digits_tab):
+        for tab in (self.draw_tab, self.train_tab, self.results_tab):
             tab.message.connect(self.show_message)
-        self.draw_tab.myDigitsChanged.connect(self.my_digits_tab.refresh)
-        self.my_digits_tab.teachRequested.connect(self.teach)
-        self.my_digits_tab.scorer.finished.connect(self.results_tab.model.refresh_rows)
-        self.train_tab.trainingEnded.connect(
-            lambda: self.my_digits_tab.teach_button.setEnabled(True)
-        )
+        self.draw_tab.myDigitsChanged.connect(self._on_my_digits_changed)
+        self.scorer.finished.connect(self.results_tab.model.refresh_rows)
+        self.train_tab.trainingEnded.connect(self._on_training_ended)
         self.results_tab.pinToDraw.connect(self.pin_to_draw)
         self.draw_tab.networks.pinsChanged.connect(self._save_pins)
         self.train_tab.runFinished.connect(self._on_run_finished)
@@ -121,8 +123,11 @@ class MainWindow(QMainWindow):
     def _load_models(self) -> None:
         runs = self._canvas_runs()
         self.draw_tab.populate_models(runs, preferred=self.settings.value("draw/model", "best"))
-        self.my_digits_tab.set_networks(runs)
+        if self.my_digits_page.is_built():
+            self.my_digits_tab.set_networks(runs)
         self._restore_pins()
+        # Scores on My digits load networks too: after the canvas has its own.
+        QTimer.singleShot(SCORES_DELAY_MS, self.scorer.refresh)
 
     def _canvas_runs(self) -> list[RunRecord]:
         """The newest runs with a saved network, for the canvas' model selector.
@@ -175,11 +180,35 @@ class MainWindow(QMainWindow):
         if record.has_model:
             runs = self._canvas_runs()
             self.draw_tab.populate_models(runs)
-            self.my_digits_tab.set_networks(runs)
+            if self.my_digits_page.is_built():
+                self.my_digits_tab.set_networks(runs)
+            self.scorer.refresh()  # a new network to score
         if record.result is not None and record.result.finetune is not None:
             self.my_digits_tab.show_finetune(record)
 
     # --- my digits -------------------------------------------------------------------------
+
+    @property
+    def my_digits_tab(self) -> MyDigitsTab:
+        """The My digits tab (built now if it was not yet)."""
+        return self.my_digits_page.content()
+
+    def _make_my_digits_tab(self) -> MyDigitsTab:
+        tab = MyDigitsTab(self.store, self.my_digits, self.scorer)
+        tab.message.connect(self.show_message)
+        tab.teachRequested.connect(self.teach)
+        tab.set_networks(self._canvas_runs())
+        return tab
+
+    def _on_my_digits_changed(self) -> None:
+        if self.my_digits_page.is_built():
+            self.my_digits_tab.refresh()  # it rescores too
+        else:
+            self.scorer.refresh()
+
+    def _on_training_ended(self) -> None:
+        if self.my_digits_page.is_built():
+            self.my_digits_tab.teach_button.setEnabled(True)
 
     def teach(self, job) -> None:
         """Train a fine-tune the My digits tab planned, on the Train tab's engine."""
@@ -245,7 +274,7 @@ class MainWindow(QMainWindow):
         self.train_tab.shutdown()
         self.loader.shutdown()
         self.draw_tab.shutdown()
-        self.my_digits_tab.scorer.shutdown()
+        self.scorer.shutdown()
         wait_for_background()  # a test-set evaluation or exercise 5 reading in flight
         self.save_settings()
         event.accept()

@@ -59,12 +59,18 @@ class MyDigitsTab(QWidget):
     changed = Signal()
     message = Signal(str)
 
-    def __init__(self, store: RunStore, my_digits: MyDigits, parent: QWidget | None = None):
+    def __init__(
+        self,
+        store: RunStore,
+        my_digits: MyDigits,
+        scorer: MyDigitsScorer,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.store = store
         self.my_digits = my_digits
-        self.scorer = MyDigitsScorer(store, my_digits, self)
-        self.scorer.scored.connect(self._on_scored)
+        self.scorer = scorer
+        scorer.scored.connect(self._on_scored)
         self.details: dict[str, PersonalScore] = {}
 
         # --- the set ---
@@ -211,6 +217,8 @@ class MyDigitsTab(QWidget):
         splitter.setSizes([240, 300, 260])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
+        for scored in list(scorer.scores.values()):  # scored before this tab was built
+            self._on_scored(scored)
         self.refresh()
 
     # --- the set ------------------------------------------------------------------------------
