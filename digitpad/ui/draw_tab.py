@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
@@ -29,12 +30,14 @@ from digitpad.core.runs import RunRecord
 from digitpad.core.weights import FALLBACK_ORDER, SHIPPED
 from digitpad.ui.canvas import IMAGE_SUFFIXES, DrawingCanvas
 from digitpad.ui.collect_bar import CollectBar
-from digitpad.ui.inside_view import InsideView
 from digitpad.ui.model_loader import ModelLoader
 from digitpad.ui.networks_panel import NetworksPanel
 from digitpad.ui.pictures import grey_image, scaled_pixmap
 from digitpad.ui.probability_bars import ProbabilityBars
 from digitpad.ui.sample_digits import DIGITS, place
+
+if TYPE_CHECKING:
+    from digitpad.ui.inside_view import InsideView
 
 # Below this top probability the network's answer is shown as a hesitation between two.
 CONFIDENT = 0.6
@@ -313,6 +316,8 @@ class DrawTab(QWidget):
     def inside(self) -> InsideView:
         """The "Look inside" view (built on first use: it costs start-up time otherwise)."""
         if self._inside is None:
+            from digitpad.ui.inside_view import InsideView  # its modules load when first opened
+
             self._inside = InsideView()
             self._inside.overlayChanged.connect(self.canvas.set_overlay)
             self._inside.message.connect(self.message)

@@ -7,6 +7,7 @@ import json
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, QTimer
@@ -21,9 +22,11 @@ from digitpad.ui.draw_tab import DrawTab
 from digitpad.ui.lazy_page import LazyPage
 from digitpad.ui.model_loader import ModelLoader
 from digitpad.ui.my_digits_scorer import MyDigitsScorer
-from digitpad.ui.my_digits_tab import MyDigitsTab
 from digitpad.ui.results_tab import ResultsTab
 from digitpad.ui.train_tab import TrainTab
+
+if TYPE_CHECKING:
+    from digitpad.ui.my_digits_tab import MyDigitsTab
 
 ICON_PATH = PACKAGE_DIR / "ui" / "icon.png"
 TAB_NAMES = ("draw", "train", "results", "mydigits")
@@ -194,6 +197,8 @@ class MainWindow(QMainWindow):
         return self.my_digits_page.content()
 
     def _make_my_digits_tab(self) -> MyDigitsTab:
+        from digitpad.ui.my_digits_tab import MyDigitsTab  # its modules load when first shown
+
         tab = MyDigitsTab(self.store, self.my_digits, self.scorer)
         tab.message.connect(self.show_message)
         tab.teachRequested.connect(self.teach)

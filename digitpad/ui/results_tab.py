@@ -50,7 +50,7 @@ OVERLAY_COLOURS = [
 ]
 
 
-SIZE_PRECISION_ROWS = 50  # rows read to size a column to its content
+SIZE_PRECISION_ROWS = 15  # rows read to size a column to its content (each costs ~0.4 ms)
 
 
 class ResultsTab(QWidget):
