@@ -744,6 +744,10 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         )
     except (MyDigitsError, ModelRefError, WeightsError) as exc:
         _fail(f"digitpad finetune: {exc}")
+    except OSError as exc:  # the starting network's weights file cannot be read
+        _fail(
+            f"digitpad finetune: cannot read {exc.filename} ({exc.strerror}); pick another network"
+        )
     except ValueError as exc:
         _fail(f"digitpad finetune: error: {_flag_names(str(exc))}")
     engine = make_engine(args, store)

@@ -138,3 +138,35 @@ def test_the_view_stays_open_across_restarts(qtbot):
     qtbot.addWidget(second)
     assert second.draw_tab.look_button.isChecked()
     second.close()
+
+
+def test_explain_writes_every_picture_and_a_summary(qapp, tmp_path, mnist, capsys):
+    import json
+
+    from digitpad.cli import main
+    from digitpad.ui.pictures import grey_image, save_image
+
+    picture = tmp_path / "digit.png"
+    digit = int(mnist.y_test[0])
+    # As a scan would come: dark ink on white paper, larger than 28x28.
+    save_image(grey_image(255 - mnist.x_test[0], high=255), picture, scale=4)
+    out = tmp_path / "report"
+    code = main(
+        ["explain", str(picture), "--model", "cnn", "--method", "ig", "--sanity", "--out", str(out)]
+    )
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["model"] == "cnn" and summary["prediction"] == digit
+    assert sum(summary["probabilities"]) == pytest.approx(1.0)
+    kinds = [layer["kind"] for layer in summary["layers"]]
+    assert kinds[0] == "conv" and kinds[-1] == "output"
+    for name in summary["files"]:
+        assert (out / name).stat().st_size > 0
+    drawn = [layer for layer in summary["layers"] if "file" in layer]
+    assert {layer["kind"] for layer in drawn} == {"conv", "pool", "dense"}
+    assert summary["saliency"]["method"] == "ig" and "random_weights_file" in summary["saliency"]
+    assert summary["weights"]["count"] == 30  # the shipped cnn's 30 first filters
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as bad:
+        main(["explain", str(picture), "--model", "mlp", "--method", "gradcam", "--out", str(out)])
+    assert bad.value.code == 2 and "Grad-CAM needs a convolution" in capsys.readouterr().err

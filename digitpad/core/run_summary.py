@@ -49,6 +49,17 @@ def describe_record(record: RunRecord) -> str:
         ]
         if r.weights_path:
             lines.append(f"weights           {r.weights_path}")
+        f = r.finetune
+        if f is not None:
+            lines += [
+                "",
+                f"fine-tune of {f.base} on {f.mine_train} of your digits, "
+                f"{'with' if f.replay else 'without'} MNIST replay"
+                + (", convolutions frozen" if f.freeze_conv else ""),
+                f"MNIST test        {f.mnist_before:.2%} -> {f.mnist_after:.2%}",
+                f"held-back mine    {f.mine_before:.1%} -> {f.mine_after:.1%} "
+                f"({f.mine_test} drawings)",
+            ]
         lines += [f"note: {n}" for n in r.notes]
     if record.error:
         lines += ["", f"error: {record.error}"]

@@ -62,8 +62,8 @@ def write_explanation(
             entry["file"] = save(mosaic.image, f"layer-{i:02d}-{layer.name}.png", mosaic.zoom)
         layers.append(entry)
     weights = inspector.weight_pictures()
-    weights_mosaic_ = weights_mosaic(weights)
-    weights_file = save(weights_mosaic_.image, f"weights-{weights.layer}.png", weights_mosaic_.zoom)
+    tiles = weights_mosaic(weights)
+    weights_file = save(tiles.image, f"weights-{weights.layer}.png", tiles.zoom)
     mine = seen.saliency
     saliency = {
         "method": mine.method.value,
