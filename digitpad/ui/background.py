@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
 
 class _Signals(QObject):
@@ -22,9 +22,12 @@ class _Signals(QObject):
     failed = Signal(str)
 
 
-class _Task(QRunnable):
+class _Task:
+    """One call for the pool. A plain object handed over as ``run``, not a QRunnable: each
+    QRunnable's Python wrapper outlived its run (with its call and signals), one more per
+    stroke of the canvas."""
+
     def __init__(self, fn: Callable[..., Any], signals: _Signals, streams: bool):
-        super().__init__()
         self.fn = fn
         self.signals = signals
         self.streams = streams
@@ -69,9 +72,18 @@ def run_in_background(
     # the receiver's children released its callbacks' objects (a LiteRT interpreter) in the
     # middle of Qt's destructor, which deadlocked on Qt's own lock.
     _KEEP.add(signals)
-    signals.finished.connect(lambda *_: _KEEP.discard(signals))
-    signals.failed.connect(lambda *_: _KEEP.discard(signals))
-    (pool or QThreadPool.globalInstance()).start(_Task(fn, signals, on_item is not None))
+
+    def release(*_args) -> None:
+        # Deleted once it has reported (after the callbacks above, connected first): its
+        # connections hold these closures, which hold it, a cycle only Qt can break. Kept,
+        # two per stroke piled up (Look inside and the network table each run a task per
+        # stroke), and Python's full collections slowed to 0.16 s.
+        _KEEP.discard(signals)
+        signals.deleteLater()
+
+    signals.finished.connect(release)
+    signals.failed.connect(release)
+    (pool or QThreadPool.globalInstance()).start(_Task(fn, signals, on_item is not None).run)
 
 
 _KEEP: set[_Signals] = set()
