@@ -26,21 +26,7 @@ from digitpad.core.data import load_dataset
 from digitpad.core.environment import cpu_name
 from digitpad.core.finetune import EPOCHS, LEARNING_RATE, finetune, plan_finetune
 from digitpad.core.predictor import ModelSource
-from digitpad.core.preprocess import to_mnist
-from digitpad.ui.canvas import DrawingCanvas
-from digitpad.ui.sample_digits import styled_set
-
-
-def personal_set() -> tuple[np.ndarray, np.ndarray]:
-    canvas = DrawingCanvas()
-    drawings, labels, pens = styled_set(per_digit=12, seed=0, slant_deg=-25)
-    images = []
-    for strokes, pen in zip(drawings, pens, strict=True):
-        canvas.clear()
-        for stroke in strokes:
-            canvas.add_stroke(stroke, pen)
-        images.append(np.rint(to_mnist(canvas.ink_array()) * 255).astype(np.uint8))
-    return np.array(images), np.array(labels, np.int64)
+from digitpad.ui.sample_digits import styled_images
 
 
 def main() -> int:
@@ -49,7 +35,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841
-    images, labels = personal_set()
+    images, labels = styled_images(per_digit=12, seed=0, slant_deg=-25)  # the tests' set
     data = load_dataset()
     print(
         f"CPU: {cpu_name()}; {len(labels)} drawings (a quarter held back); {EPOCHS} epochs, "

@@ -25,8 +25,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("DIGITPAD_HOME", tempfile.mkdtemp(prefix="bench-inside-"))
 
-from gui_timing import report, wait
-from PySide6.QtCore import QElapsedTimer, QTimer
+from gui_timing import Ticks, report, wait
 from PySide6.QtWidgets import QApplication
 
 from digitpad.core.environment import cpu_name
@@ -59,11 +58,7 @@ def main() -> int:
     window.wait_until_ready(60)
     draw = window.draw_tab
     draw.message.connect(lambda text: print(f"  (window says: {text})"))
-    ticks: list[float] = []
-    clock = QElapsedTimer()
-    clock.start()
-    timer = QTimer(interval=5)
-    timer.timeout.connect(lambda: ticks.append(clock.nsecsElapsed() / 1e6))
+    ticks = Ticks()
 
     strokes = [
         stroke
@@ -78,8 +73,7 @@ def main() -> int:
     predicted: list[object] = []
     draw.predicted.connect(predicted.append)
     latencies = []
-    ticks.clear()
-    timer.start()
+    ticks.start()
     for i, stroke in enumerate(strokes[: args.strokes]):
         if i % 4 == 0:
             draw.canvas.clear()
@@ -88,8 +82,7 @@ def main() -> int:
         draw.canvas.add_stroke(stroke, 0.06)
         wait(lambda before=before: len(predicted) > before)
         latencies.append((time.perf_counter() - start) * 1000)
-    timer.stop()
-    report(draw.predictor.name, "(view closed)", latencies, ticks)
+    report(draw.predictor.name, "(view closed)", latencies, ticks.stop())
 
     draw.show_inside(True)
     view = draw.inside
@@ -117,8 +110,7 @@ def main() -> int:
             draw.canvas.add_stroke(next(stroke_iter), 0.06)
             wait(lambda s=source: view.settled() and view.look and view.source == s)
             latencies = []
-            ticks.clear()
-            timer.start()
+            ticks.start()
             for _ in range(args.strokes):
                 before = len(shown)
                 start = time.perf_counter()
@@ -128,8 +120,7 @@ def main() -> int:
                 if len(draw.canvas._items) > 3:
                     draw.canvas.clear()
                     wait(view.settled)
-            timer.stop()
-            worst_gap = max(worst_gap, report(source.name, method.title, latencies, ticks))
+            worst_gap = max(worst_gap, report(source.name, method.title, latencies, ticks.stop()))
     print(f"longest GUI-thread gap: {worst_gap:.1f} ms (target {TARGET_MS} ms)")
     window.close()
     return 0

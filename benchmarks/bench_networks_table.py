@@ -23,8 +23,7 @@ os.environ.setdefault("DIGITPAD_HOME", tempfile.mkdtemp(prefix="bench-networks-"
 
 import time
 
-from gui_timing import report, wait
-from PySide6.QtCore import QElapsedTimer, QTimer
+from gui_timing import Ticks, report, wait
 from PySide6.QtWidgets import QApplication
 
 from digitpad.core.environment import cpu_name
@@ -68,13 +67,9 @@ def main() -> int:
     # Warm up: the pinned networks load (TensorFlow) on their first reading.
     draw.canvas.add_stroke(strokes[0], 0.06)
     wait(lambda: bool(updated), timeout_s=120)
-    ticks: list[float] = []
-    clock = QElapsedTimer()
-    clock.start()
-    timer = QTimer(interval=5)
-    timer.timeout.connect(lambda: ticks.append(clock.nsecsElapsed() / 1e6))
+    ticks = Ticks()
     latencies = []
-    timer.start()
+    ticks.start()
     for i, stroke in enumerate(strokes[1 : args.strokes + 1]):
         if i % 4 == 0:
             draw.canvas.clear()
@@ -83,11 +78,10 @@ def main() -> int:
         draw.canvas.add_stroke(stroke, 0.06)
         wait(lambda before=before: len(updated) > before)
         latencies.append((time.perf_counter() - start) * 1000)
-    timer.stop()
     names = ", ".join(panel.sources[i].name for i in range(len(panel.sources)))
     print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; {args.strokes} strokes; {names}")
     print(f"{'':24s} {'':22s} {'p50 ms':>7s} {'p95 ms':>7s} {'max gap ms':>10s}")
-    report("5 networks", "stroke -> all five", latencies, ticks)
+    report("5 networks", "stroke -> all five", latencies, ticks.stop())
     print(f"target: p95 at most {TARGET_P95_MS} ms, GUI-thread gaps at most 50 ms")
     window.close()
     return 0

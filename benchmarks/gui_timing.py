@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
 
 def wait(done, timeout_s: float = 60.0) -> None:
@@ -39,3 +39,23 @@ def report(network: str, what: str, latencies: list[float], ticks: list[float]) 
         f"{np.percentile(latencies, 95):7.1f} {gap:10.1f}"
     )
     return gap
+
+
+class Ticks:
+    """A 5 ms timer on the GUI thread: ``times`` are when it fired (ms), so the longest gap
+    between two is the longest the GUI thread was blocked while it ran."""
+
+    def __init__(self, interval_ms: int = 5):
+        self.times: list[float] = []
+        self._clock = QElapsedTimer()
+        self._clock.start()
+        self._timer = QTimer(interval=interval_ms)
+        self._timer.timeout.connect(lambda: self.times.append(self._clock.nsecsElapsed() / 1e6))
+
+    def start(self) -> None:
+        self.times.clear()
+        self._timer.start()
+
+    def stop(self) -> list[float]:
+        self._timer.stop()
+        return self.times

@@ -102,6 +102,14 @@ def window(qtbot, mnist):
     win.close()
 
 
+@pytest.fixture
+def drawing_window(window, qtbot):
+    """The main window on its Draw tab, once the canvas has its network."""
+    window.select_tab("draw")
+    qtbot.waitUntil(lambda: window.draw_tab.predictor is not None, timeout=60_000)
+    return window
+
+
 def share(mnist: MnistData) -> None:
     """Make the session's MNIST the one ``shared_mnist()`` gives (not decoded again)."""
     from digitpad.core import data
@@ -162,16 +170,6 @@ def draw_seven(qtbot, canvas) -> None:
 def styled_digits(qapp) -> tuple[np.ndarray, np.ndarray]:
     """A personal set in one hand (slanted 25 degrees, thick pen): 12 stroke-drawn drawings
     of each digit, rendered on the real canvas and preprocessed as the app does."""
-    from digitpad.core.preprocess import to_mnist
-    from digitpad.ui.canvas import DrawingCanvas
-    from digitpad.ui.sample_digits import styled_set
+    from digitpad.ui.sample_digits import styled_images
 
-    canvas = DrawingCanvas()
-    drawings, labels, pens = styled_set(per_digit=12, seed=0, slant_deg=-25)
-    images = []
-    for strokes, pen in zip(drawings, pens, strict=True):
-        canvas.clear()
-        for stroke in strokes:
-            canvas.add_stroke(stroke, pen)
-        images.append(np.rint(to_mnist(canvas.ink_array()) * 255).astype(np.uint8))
-    return np.array(images), np.array(labels, np.int64)
+    return styled_images(per_digit=12, seed=0, slant_deg=-25)

@@ -16,14 +16,8 @@ from digitpad.ui.sample_digits import DIGITS, place
 
 
 @pytest.fixture
-def window(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    win.select_tab("draw")
-    qtbot.waitUntil(lambda: win.draw_tab.predictor is not None, timeout=60_000)
-    yield win
-    win.close()
+def window(drawing_window):
+    return drawing_window
 
 
 def test_drawing_with_the_mouse_gives_a_prediction_and_clear_resets(window, qtbot):

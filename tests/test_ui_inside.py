@@ -14,14 +14,8 @@ from digitpad.ui.inside_view import InsideView, MosaicLabel
 
 
 @pytest.fixture
-def window(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    win.select_tab("draw")
-    qtbot.waitUntil(lambda: win.draw_tab.predictor is not None, timeout=60_000)
-    yield win
-    win.close()
+def window(drawing_window):
+    return drawing_window
 
 
 def pixels(label: QLabel) -> bytes:

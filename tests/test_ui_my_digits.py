@@ -10,19 +10,12 @@ from PySide6.QtWidgets import QListView, QPushButton, QTableView, QToolButton, Q
 from conftest import record_run
 from digitpad.core.my_digits import CORRECTED
 from digitpad.core.specs import RunSpec
-from digitpad.ui import MainWindow
 from digitpad.ui.sample_digits import styled_set
 
 
 @pytest.fixture
-def window(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    win.select_tab("draw")
-    qtbot.waitUntil(lambda: win.draw_tab.predictor is not None, timeout=60_000)
-    yield win
-    win.close()
+def window(drawing_window):
+    return drawing_window
 
 
 def draw_digit(canvas, digit: int, seed: int = 0) -> None:

@@ -11,7 +11,6 @@ Runs in the training workers, like any training (``engine.worker.train_order``).
 
 from __future__ import annotations
 
-import os
 import secrets
 import tempfile
 import time
@@ -22,23 +21,19 @@ import numpy as np
 
 from digitpad.core.backend import BACKEND_LOCK, freeze_long_lived_objects, import_keras
 from digitpad.core.data import MnistData
-from digitpad.core.environment import device_name, host_name, library_versions
 from digitpad.core.models import build_model, prepare_images
 from digitpad.core.personal import split_held_out
 from digitpad.core.predictor import ModelSource
 from digitpad.core.results import FineTuneFigures, RunResult
 from digitpad.core.specs import RunSpec
-from digitpad.core.status import RunStatus
 from digitpad.core.training import (
-    MAX_STORED_BATCH_POINTS,
     ProgressCallback,
     StopCheck,
     bridge_class,
-    downsample,
-    evaluate_probabilities,
+    keep_model,
+    measured_result,
     predict_eagerly,
     release_memory,
-    save_model_files,
 )
 
 LEARNING_RATE = 3e-4  # small: nudge the network towards my hand, do not retrain it
@@ -169,44 +164,23 @@ def finetune(
         verbose=0,
     )
     convergence_time = time.perf_counter() - started
-    probs = predict_eagerly(model, x_test)
-    accuracy, loss, mse = evaluate_probabilities(probs, data.y_test)
-    figures = FineTuneFigures(
+    result = measured_result(
+        model, spec, seed, bridge, data, x_test, convergence_time, len(order.mine_y_train)
+    )
+    result.finetune = FineTuneFigures(
         base=order.base,
         replay=order.replay,
         freeze_conv=order.freeze_conv,
         mine_train=len(order.mine_y_train),
         mine_test=len(order.mine_y_test),
         mnist_before=mnist_before,
-        mnist_after=accuracy,
+        mnist_after=result.test_accuracy,
         mine_before=mine_before,
         mine_after=_accuracy(model, mine_test, order.mine_y_test),
         mnist_by_epoch=list(bridge.history.get("val_accuracy", [])),
         mine_by_epoch=mine_by_epoch[: bridge.epochs_done],
     )
-    result = RunResult(
-        spec=spec,
-        status=RunStatus.STOPPED if bridge.stopped else RunStatus.DONE,
-        seed=seed,
-        test_accuracy=accuracy,
-        test_loss=loss,
-        test_mse=mse,
-        convergence_time=convergence_time,
-        params=int(model.count_params()),
-        epochs_run=bridge.epochs_done,
-        train_size=len(order.mine_y_train),
-        history=bridge.history,
-        batch_losses=downsample(bridge.batch_losses, MAX_STORED_BATCH_POINTS),
-        data_source=data.source,
-        data_sha256=data.sha256,
-        versions=library_versions(),
-        device=device_name(),
-        trained_host=host_name(),
-        trained_pid=os.getpid(),
-        finetune=figures,
-    )
-    if save_dir is not None:
-        save_model_files(model, Path(save_dir), result)
+    keep_model(model, result, save_dir)
     if release:
         release_memory()
     return result

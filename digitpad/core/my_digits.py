@@ -74,12 +74,13 @@ class MyDigits:
     """The personal set in the SQLite database at ``path`` (the run store's, normally:
     ``RunStore.my_digits()``). Any thread may call it: each call has its own connection."""
 
-    def __init__(self, path: Path, timeout: float = 10.0):
+    def __init__(self, path: Path, timeout: float = 10.0, create: bool = True):
         self.path = Path(path)
         self.timeout = timeout
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.executescript(SCHEMA)
+        if create:  # RunStore creates these tables with its own
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._db() as db:
+                db.executescript(SCHEMA)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:

@@ -455,7 +455,7 @@ class RunStore:
 
     def my_digits(self) -> MyDigits:
         """The personal set kept in this store's database."""
-        return MyDigits(self.path, self.timeout)
+        return MyDigits(self.path, self.timeout, create=False)
 
     def model_dir(self, run_id: int) -> Path:
         """Where a run's model files are saved."""

@@ -95,10 +95,31 @@ def train(
         on_progress(
             Progress("evaluating", bridge.epochs_done, spec.epochs, elapsed=convergence_time)
         )
+    result = measured_result(
+        model, spec, seed, bridge, data, x_test, convergence_time, int(x_train.shape[0])
+    )
+    keep_model(model, result, save_dir)
+    del model
+    if release:
+        release_memory()
+    return result
+
+
+def measured_result(
+    model,
+    spec: RunSpec,
+    seed: int,
+    bridge,
+    data: MnistData,
+    x_test,
+    convergence_time: float,
+    train_size: int,
+) -> RunResult:
+    """A training's figures once ``fit`` has returned: the test set read once, the curves
+    from its ``bridge_class`` callback, and where it ran (``train`` and fine-tunes)."""
     probs = predict_eagerly(model, x_test)
     accuracy, loss, mse = evaluate_probabilities(probs, data.y_test)
-
-    result = RunResult(
+    return RunResult(
         spec=spec,
         status=RunStatus.STOPPED if bridge.stopped else RunStatus.DONE,
         seed=seed,
@@ -108,7 +129,7 @@ def train(
         convergence_time=convergence_time,
         params=int(model.count_params()),
         epochs_run=bridge.epochs_done,
-        train_size=int(x_train.shape[0]),
+        train_size=train_size,
         history=bridge.history,
         batch_losses=downsample(bridge.batch_losses, MAX_STORED_BATCH_POINTS),
         data_source=data.source,
@@ -118,12 +139,12 @@ def train(
         trained_host=host_name(),
         trained_pid=os.getpid(),
     )
+
+
+def keep_model(model, result: RunResult, save_dir: str | Path | None) -> None:
+    """Save the model files into ``save_dir`` (when given), noting where in ``result``."""
     if save_dir is not None:
         save_model_files(model, Path(save_dir), result)
-    del model
-    if release:
-        release_memory()
-    return result
 
 
 _PREPARED: dict[tuple, tuple] = {}

@@ -75,3 +75,23 @@ def styled_set(
             labels.append(digit)
             pens.append(pen * rng.uniform(0.85, 1.15))
     return drawings, labels, pens
+
+
+def styled_images(per_digit: int, seed: int, slant_deg: float = -25.0):
+    """``styled_set`` drawn on the real canvas and preprocessed as the app does: uint8
+    ``(n, 28, 28)`` images and int64 labels (a personal set for tests and benchmarks)."""
+    import numpy as np
+
+    from digitpad.core.my_digits import as_image
+    from digitpad.core.preprocess import to_mnist
+    from digitpad.ui.canvas import DrawingCanvas
+
+    canvas = DrawingCanvas()
+    drawings, labels, pens = styled_set(per_digit, seed, slant_deg)
+    images = []
+    for strokes, pen in zip(drawings, pens, strict=True):
+        canvas.clear()
+        for stroke in strokes:
+            canvas.add_stroke(stroke, pen)
+        images.append(as_image(to_mnist(canvas.ink_array())))
+    return np.array(images), np.array(labels, np.int64)
