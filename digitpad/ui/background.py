@@ -107,3 +107,61 @@ def serial_pool(parent: QObject | None = None) -> QThreadPool:
 def wait_for_background(timeout_ms: int = 60_000) -> bool:
     """Wait until every task in Qt's global pool has finished (window closing, tests)."""
     return QThreadPool.globalInstance().waitForDone(timeout_ms)
+
+
+class NewestOnly:
+    """Calls that serve the newest request only (a view following the drawing): one runs
+    at a time, in a pool of one thread, and a request made meanwhile replaces any that is
+    waiting, so a burst of strokes costs at most two calls.
+
+    ``submit(prepare, on_done, on_error)``: when its turn comes, ``prepare()`` runs on the
+    GUI thread (so it sees what earlier calls left, such as a network already loaded) and
+    returns the function to run in the background; ``on_done``/``on_error`` follow there.
+    ``newer_waiting`` tells a callback whether its answer is already out of date.
+    """
+
+    def __init__(self, receiver: QObject):
+        self._receiver = receiver
+        self._pool = serial_pool(receiver)
+        self._next: tuple[Callable[[], Callable[[], Any]], Callable, Callable] | None = None
+        self.busy = False
+
+    @property
+    def newer_waiting(self) -> bool:
+        return self._next is not None
+
+    def submit(
+        self,
+        prepare: Callable[[], Callable[[], Any]],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[str], None],
+    ) -> None:
+        self._next = (prepare, on_done, on_error)
+        if not self.busy:
+            self._run_next()
+
+    def cancel(self) -> None:
+        """Drop the waiting request (the one running still reports)."""
+        self._next = None
+
+    def shutdown(self) -> None:
+        self._next = None
+        self._pool.waitForDone()
+
+    def _run_next(self) -> None:
+        prepare, on_done, on_error = self._next
+        self._next = None
+        self.busy = True
+        run_in_background(
+            prepare(),
+            lambda result: self._finished(on_done, result),
+            lambda message: self._finished(on_error, message),
+            self._receiver,
+            pool=self._pool,
+        )
+
+    def _finished(self, callback: Callable[[Any], None], value: Any) -> None:
+        self.busy = False
+        callback(value)
+        if self._next is not None and not self.busy:
+            self._run_next()

@@ -35,7 +35,7 @@ from digitpad.core.inside import (
 from digitpad.core.predictor import ModelSource, Predictor
 from digitpad.core.preprocess import Stages
 from digitpad.core.saliency import Look, Method, look, methods_for, spearman
-from digitpad.ui.background import run_in_background, serial_pool
+from digitpad.ui.background import NewestOnly
 from digitpad.ui.inside_pictures import (
     NOTES,
     STAGE_SIDE,
@@ -113,8 +113,7 @@ class InsideView(QWidget):
         self.source: ModelSource | None = None
         self._inspectors: dict[ModelSource, Inspector] = {}
         self._weights_of: ModelSource | None = None
-        self._pool = serial_pool(self)
-        self._busy = False
+        self._runner = NewestOnly(self)
         self._wanted: _Request | None = None
 
         self.method_combo = QComboBox(objectName="saliencyCombo")
@@ -209,12 +208,13 @@ class InsideView(QWidget):
 
     def settled(self) -> bool:
         """True when nothing is being computed or waiting to be."""
-        return not self._busy and (self._wanted is None or self.look is not None)
+        return not self._runner.busy and (self._wanted is None or self.look is not None)
 
     def set_drawing(self, stages: Stages | None, predictor: Predictor | None) -> None:
         """Show ``stages`` now, and the network's side once it is computed."""
         if stages is None:
             self._wanted = None
+            self._runner.cancel()
             self.clear()
             return
         self._show_stages(stages)
@@ -222,11 +222,11 @@ class InsideView(QWidget):
             self.title.setText("Loading the network…")
             return
         self._enable_methods(predictor.source)
-        self._wanted = _Request(
+        request = _Request(
             stages, predictor, self.method, self.sanity_check.isChecked(), time.perf_counter()
         )
-        if not self._busy:
-            self._start(self._wanted)
+        self._wanted = request
+        self._runner.submit(lambda: self._work_for(request), self._on_answer, self._on_failed)
 
     def _again(self, *_args) -> None:
         wanted = self._wanted
@@ -251,8 +251,8 @@ class InsideView(QWidget):
             self.method_combo.setCurrentIndex(self.method_combo.findData(Method.GRADIENT_X_INPUT))
             self.method_combo.blockSignals(False)
 
-    def _start(self, request: _Request) -> None:
-        self._busy = True
+    def _work_for(self, request: _Request):
+        """The background call for ``request``, with the inspector built so far, if any."""
         source = request.predictor.source
         known = self._inspectors.get(source)
         weights_needed = self._weights_of != source
@@ -266,28 +266,25 @@ class InsideView(QWidget):
             weights = inspector.weight_pictures() if weights_needed else None
             return _Answer(request, inspector, seen, weights)
 
-        run_in_background(work, self._on_answer, self._on_failed, self, pool=self._pool)
+        return work
 
     def _on_answer(self, answer: _Answer) -> None:
-        self._busy = False
         source = answer.request.predictor.source
         self._inspectors[source] = answer.inspector
         if self._wanted is None:
             return  # cleared meanwhile
-        if answer.request is not self._wanted:
+        if answer.request is not self._wanted:  # the runner goes on with the newest
             if self._wanted.predictor.source == source:
                 self._show(answer)  # an older drawing of the same network: better than none
-            self._start(self._wanted)
             return
         self._show(answer)
         self.shown.emit((time.perf_counter() - answer.request.asked_at) * 1000)
 
     def _on_failed(self, message: str) -> None:
-        self._busy = False
         self.message.emit(f"Look inside: {message}")
 
     def shutdown(self) -> None:
-        self._pool.waitForDone()
+        self._runner.shutdown()
 
     # --- showing ----------------------------------------------------------------------------
 

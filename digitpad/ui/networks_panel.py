@@ -17,7 +17,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from digitpad.core.predictor import ModelSource, Predictor
-from digitpad.ui.background import run_in_background, serial_pool
+from digitpad.ui.background import NewestOnly
 
 HEADERS = ("Network", "Reads", "Sure")
 _Index = QModelIndex | QPersistentModelIndex
@@ -115,8 +115,7 @@ class NetworksPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table)
         self._predictors: dict[ModelSource, Predictor | str] = {}
-        self._pool = serial_pool(self)
-        self._busy = False
+        self._runner = NewestOnly(self)
         self._wanted: tuple[np.ndarray | None, float] | None = None
 
     # --- which networks -------------------------------------------------------------------
@@ -156,20 +155,20 @@ class NetworksPanel(QWidget):
         """Read ``x28`` (or clear, for None) with every network, in the background."""
         self._wanted = (x28, time.perf_counter())
         if x28 is None:
+            self._runner.cancel()
             self.model.set_predictions({})
             return
-        if not self._busy:
-            self._start()
+        self._runner.submit(self._work_for_wanted, self._on_done, lambda _message: None)
 
     def _again(self) -> None:
         if self._wanted is not None and self._wanted[0] is not None:
             self.set_input(self._wanted[0])
 
-    def _start(self) -> None:
+    def _work_for_wanted(self):
+        """The background call for the newest drawing, with the networks loaded so far."""
         x28, asked_at = self._wanted
         sources = self.sources
         predictors = dict(self._predictors)
-        self._busy = True
 
         def work():
             results: dict[ModelSource, np.ndarray | str] = {}
@@ -182,11 +181,10 @@ class NetworksPanel(QWidget):
                 )
             return x28, asked_at, results, predictors
 
-        run_in_background(work, self._on_done, self._on_failed, self, pool=self._pool)
+        return work
 
     def _on_done(self, outcome) -> None:
         x28, asked_at, results, predictors = outcome
-        self._busy = False
         self._predictors.update(predictors)
         wanted = self._wanted
         if wanted is None or wanted[0] is None:
@@ -194,14 +192,9 @@ class NetworksPanel(QWidget):
         self.model.set_predictions(results)
         if wanted[0] is x28:
             self.updated.emit((time.perf_counter() - asked_at) * 1000)
-        else:
-            self._start()  # the drawing changed meanwhile: read the newest one
-
-    def _on_failed(self, message: str) -> None:
-        self._busy = False
 
     def shutdown(self) -> None:
-        self._pool.waitForDone()
+        self._runner.shutdown()
 
 
 def _load(source: ModelSource) -> Predictor | str:
