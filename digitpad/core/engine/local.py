@@ -152,34 +152,63 @@ class LocalBackend:
 
     def start_job(self, runs: int) -> None:
         """Size the workers for a job of ``runs`` runs and clear the last job's stop."""
+        # A worker still busy with a run of an ended job (one that ended on an error, its
+        # runs marked interrupted) would train it on once the stop below is cleared.
+        for worker in [w for w in self._workers if w.run_id is not None]:
+            self._retire(worker, timeout=5)
         self._stop.value = 0
         wide = (1, os.cpu_count() or 1)
         self._width = wide if runs == 1 else (self.jobs, self.threads)
         for worker in [w for w in self._workers if w.threads != self._width[1]]:
-            if worker.run_id is None:
-                self._retire(worker)
+            self._retire(worker)
 
     def submit(self, order: RunOrder, data: MnistData) -> None:
-        """Send ``order`` to an idle worker (starting one if needed)."""
-        threads = self._width[1]
+        """Send ``order`` to an idle worker (starting one if needed). ``BackendError`` when
+        no worker can be started or reached."""
         for gone in [w for w in self._workers if not w.process.is_alive()]:
             self._retire(gone)  # ended while idle (killed between two jobs): not a run lost
+        try:
+            self._send(order, data)
+        except OSError:  # it died between the check above and the send: one more try
+            self._send(order, data, fresh=True)
+
+    def _send(self, order: RunOrder, data: MnistData, fresh: bool = False) -> None:
+        threads = self._width[1]
         idle = (w for w in self._workers if w.run_id is None and w.threads == threads)
-        worker = next(idle, None)
+        worker = None if fresh else next(idle, None)
         if worker is None:
-            script = unguarded_main_script()
-            if script is not None:
-                raise BackendError(
-                    f"{script} runs DigitPad without 'if __name__ == \"__main__\":'. Its "
-                    "training workers start by importing that script again, which would run "
-                    "it once more in each of them: put the code that starts the window or "
-                    "the training under that line"
-                )
-            worker = _Worker(self._context, self._stop, threads, self.recycle_mib)
-            self._workers.append(worker)
+            worker = self._spawn(threads)
         worker.skip.value = 0
         worker.run_id = order.run_id
-        worker.orders.send((order, data.origin))
+        try:
+            worker.orders.send((order, data.origin))
+        except OSError as exc:  # BrokenPipeError: the worker is gone
+            self._retire(worker, timeout=5)
+            if fresh:
+                raise BackendError(
+                    f"a new training process took no run ({exc}); see the terminal for why "
+                    "it ended, or try again"
+                ) from exc
+            raise
+
+    def _spawn(self, threads: int) -> _Worker:
+        script = unguarded_main_script()
+        if script is not None:
+            raise BackendError(
+                f"{script} runs DigitPad without 'if __name__ == \"__main__\":'. Its "
+                "training workers start by importing that script again, which would run "
+                "it once more in each of them: put the code that starts the window or "
+                "the training under that line"
+            )
+        try:
+            worker = _Worker(self._context, self._stop, threads, self.recycle_mib)
+        except OSError as exc:  # out of processes, memory or file handles
+            raise BackendError(
+                f"cannot start a training process ({exc.strerror or exc}); close other "
+                "programs, or train with fewer workers (--jobs 1)"
+            ) from exc
+        self._workers.append(worker)
+        return worker
 
     def poll(self, timeout: float) -> list[BackendMessage]:
         """What the workers said within ``timeout`` seconds, and which of them died."""
@@ -221,10 +250,10 @@ class LocalBackend:
             worker.close(timeout)
         self._workers.clear()
 
-    def _retire(self, worker: _Worker) -> None:
+    def _retire(self, worker: _Worker, timeout: float = 30) -> None:
         if worker in self._workers:
             self._workers.remove(worker)
-        worker.close(30)
+        worker.close(timeout)
 
 
 def _died(worker: _Worker) -> str:

@@ -9,24 +9,31 @@ from pathlib import Path
 from digitpad.core.engine.events import WorkerResult
 from digitpad.core.results import RunResult
 from digitpad.core.runs import RunRecord, RunStore, RunStoreError, now
+from digitpad.core.specs import RunSpec
+from digitpad.core.status import RunStatus
 
 log = logging.getLogger(__name__)
 
 
-def record_outcome(store: RunStore, message: WorkerResult) -> RunRecord:
+def record_outcome(
+    store: RunStore, message: WorkerResult, spec: RunSpec | None = None
+) -> RunRecord:
     """Store a worker's outcome for its run (started with ``store.start_run``): ``done`` or
     ``stopped`` with its result, or ``failed`` with the error. A remote worker's model
-    files are written into the run's folder here first."""
+    files are written into the run's folder here first. ``spec`` (the planned run's) names
+    a failed run that is no longer in the store."""
     run_id = message.run_id
     if message.result is None:
         store.fail_run(run_id, message.error)
-        return _get(store, run_id)
+        return store.get(run_id) or unstored_record(
+            run_id, spec or RunSpec(), None, RunStatus.FAILED, message.error
+        )
     result = message.result
     if message.files is not None:
         result = _write_model_files(store.model_dir(run_id), result, message.files)
     try:
         store.finish_run(run_id, result)
-        return _get(store, run_id)
+        return store.get(run_id) or unstored_record(run_id, result.spec, result, result.status)
     except RunStoreError as exc:
         # The database cannot take it now (locked, read-only, disk full): the finished
         # run is kept beside its model and goes into the database at the next start.
@@ -41,10 +48,17 @@ def describe_error(exc: BaseException) -> str:
     return text
 
 
-def _get(store: RunStore, run_id: int) -> RunRecord:
-    record = store.get(run_id)
-    assert record is not None  # written just above; deleting it meanwhile is not supported
-    return record
+def unstored_record(
+    run_id: int,
+    spec: RunSpec,
+    result: RunResult | None,
+    status: RunStatus,
+    error: str | None = None,
+) -> RunRecord:
+    """The record of a run that is not in the store (deleted while it trained, or kept
+    aside): built from what the worker sent, so its caller still sees its figures."""
+    created = now()
+    return RunRecord(run_id, created, created, status, spec, result, error, None)
 
 
 def _write_model_files(folder: Path, result: RunResult, files: dict[str, bytes]) -> RunResult:
@@ -80,5 +94,4 @@ def _kept_aside(store: RunStore, run_id: int, result: RunResult, exc: RunStoreEr
             f"{exc} Its result could not be kept on disk either ({write_error}): the "
             "figures above are the only copy."
         )
-    created = now()
-    return RunRecord(run_id, created, created, result.status, result.spec, result, None, None)
+    return unstored_record(run_id, result.spec, result, result.status)

@@ -1,0 +1,131 @@
+"""Whatever ends a job, no run is left ``running``: an error inside the engine or a backend,
+a worker gone between its check and the send, a worker that cannot be started, a caller
+that drops the job."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import drive, tiny_mnist
+from digitpad.core.engine import Engine, Job, JobDone, JobFailed, RunFinished, RunStarted
+from digitpad.core.engine import local as local_module
+from digitpad.core.engine.events import WorkerResult
+from digitpad.core.engine.local import LocalBackend
+from digitpad.core.engine.recording import record_outcome
+from digitpad.core.runs import RunStore
+from digitpad.core.specs import RunSpec
+from digitpad.core.status import RunStatus
+
+
+def small(neurons: int, epochs: int = 1, limit: int = 600) -> RunSpec:
+    return RunSpec(neurons=neurons, epochs=epochs, batch_size=50, train_limit=limit)
+
+
+class BreakingBackend:
+    """Takes two runs, then fails the way an unexpected bug would, on its first poll."""
+
+    name = "a backend that breaks"
+    shares_files = True
+
+    def __init__(self):
+        self.stopped = False
+        self.submitted: list[int] = []
+
+    def slots(self) -> int:
+        return 2
+
+    def start_job(self, runs: int) -> None:
+        pass
+
+    def submit(self, order, data) -> None:
+        self.submitted.append(order.run_id)
+
+    def poll(self, timeout: float):
+        raise RuntimeError("something nobody expected")
+
+    def skip(self, run_id: int) -> None:
+        pass
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_unexpected_error_ends_every_running_run_as_interrupted_with_the_reason(tmp_path):
+    store = RunStore(tmp_path)
+    backend = BreakingBackend()
+    job = Job.plan([(small(8), None), (small(9), None), (small(10), None)])
+    events = drive(Engine(store, backend), job, tiny_mnist())
+    assert backend.stopped
+    finished = [e for e in events if isinstance(e, RunFinished)]
+    assert sorted(e.record.id for e in finished) == sorted(backend.submitted)
+    assert all(e.record.status == RunStatus.INTERRUPTED for e in finished)
+    assert all("something nobody expected" in e.record.error for e in finished)
+    (failed,) = [e for e in events if isinstance(e, JobFailed)]
+    assert "something nobody expected" in failed.message
+    assert isinstance(events[-1], JobDone)
+    statuses = [r.status for r in store.list_runs()]
+    assert statuses == [RunStatus.INTERRUPTED] * 2  # the third was never started
+
+
+def test_a_caller_that_drops_the_job_leaves_no_run_running(tmp_path):
+    store = RunStore(tmp_path)
+    backend = BreakingBackend()
+    backend.poll = lambda timeout: []  # the runs train on, silently
+    events = Engine(store, backend).run(Job.plan([(small(8), None)]), tiny_mnist())
+    assert isinstance(next(events), RunStarted)
+    events.close()  # the window or a script stops listening mid-job
+    assert backend.stopped
+    (record,) = store.list_runs()
+    assert record.status == RunStatus.INTERRUPTED
+    assert "closed before this run finished" in record.error
+
+
+def test_a_worker_gone_between_its_check_and_the_send_is_replaced(tmp_path, mnist):
+    backend = LocalBackend(jobs=1)
+    engine = Engine(RunStore(tmp_path), backend)
+    try:
+        first = drive(engine, Job.single(small(8)), mnist)
+        (idle,) = backend._workers
+        idle.process.kill()
+        idle.process.join(10)
+        idle.process.is_alive = lambda: True  # it looked alive when checked: the race
+        again = drive(engine, Job.single(small(9)), mnist)
+    finally:
+        engine.close()
+    records = [e.record for e in first + again if isinstance(e, RunFinished)]
+    assert [r.status for r in records] == [RunStatus.DONE, RunStatus.DONE]
+    assert not any(isinstance(e, JobFailed) for e in again)
+
+
+def test_a_worker_that_cannot_be_started_fails_its_run_with_a_message(tmp_path, monkeypatch):
+    def no_process(*args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(local_module, "_Worker", no_process)
+    store = RunStore(tmp_path)
+    events = drive(Engine(store, LocalBackend(jobs=1)), Job.single(small(8)), tiny_mnist())
+    (failed,) = [e for e in events if isinstance(e, JobFailed)]
+    assert "cannot start a training process" in failed.message
+    assert "--jobs 1" in failed.message
+    (record,) = store.list_runs()
+    assert record.status == RunStatus.FAILED and "not started" in record.error
+
+
+@pytest.mark.parametrize("outcome", ["done", "failed"])
+def test_a_run_deleted_while_it_trained_still_reports_its_outcome(tmp_path, outcome):
+    from conftest import fake_result
+
+    store = RunStore(tmp_path)
+    spec = small(8)
+    run_id = store.start_run(spec)
+    store.delete([run_id])
+    if outcome == "done":
+        message = WorkerResult(run_id, fake_result(spec, 0.9))
+    else:
+        message = WorkerResult(run_id, error="ValueError: bad")
+    record = record_outcome(store, message, spec)
+    assert record.id == run_id and record.spec == spec
+    assert record.status == (RunStatus.DONE if outcome == "done" else RunStatus.FAILED)
