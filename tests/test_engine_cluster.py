@@ -3,9 +3,11 @@ starts on 127.0.0.1. Runs, models and tables land in this computer's store."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import socket
+import time
 
 import distributed  # the [cluster] extra, which make test installs
 import numpy as np
@@ -13,8 +15,19 @@ import pytest
 
 from conftest import drive
 from digitpad.cli import main
-from digitpad.core.engine import Engine, Job, JobControl, JobDone, RunFinished, RunProgress
+from digitpad.core.engine import (
+    Engine,
+    Job,
+    JobControl,
+    JobDone,
+    JobFailed,
+    RunFinished,
+    RunProgress,
+    RunStarted,
+)
 from digitpad.core.engine.cluster import DaskBackend
+from digitpad.core.engine.events import WorkerProgress
+from digitpad.core.engine.worker import RunOrder
 from digitpad.core.predictor import Predictor, run_source
 from digitpad.core.runs import RunStore
 from digitpad.core.specs import RunSpec
@@ -149,3 +162,95 @@ def test_the_window_trains_on_the_cluster_named_in_its_train_on_field(cluster, w
         tab.start_training()
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in tab.status.text()
     assert [r.id for r in window.store.list_runs()] == [record.id]  # nothing lost or added
+
+
+def long_order(run_id: int) -> RunOrder:
+    return RunOrder(run_id, RunSpec(neurons=64, epochs=300, batch_size=50, train_limit=3000))
+
+
+def test_closing_the_backend_stops_its_runs_and_frees_the_workers(cluster, mnist):
+    backend = DaskBackend(cluster)
+    backend.start_job(2)
+    for run_id in (1, 2):
+        backend.submit(long_order(run_id), mnist)
+    deadline = time.monotonic() + 120
+    training: set[int] = set()
+    while len(training) < 2:  # both runs are training on the two workers
+        assert time.monotonic() < deadline, "the runs never started"
+        training |= {m.run_id for m in backend.poll(0.2) if isinstance(m, WorkerProgress)}
+    backend.close()  # the window closing, or Ctrl+C twice
+    with distributed.Client(cluster, set_as_default=False) as client:
+        workers = list(client.nthreads())
+        # One-thread workers: a quick task on each runs only once its training has ended.
+        futures = [client.submit(os.getpid, workers=[w], pure=False) for w in workers]
+        # Left training, the runs would hold both workers for minutes.
+        pids = [future.result(timeout=30) for future in futures]
+    assert len(set(pids)) == 2
+
+
+class MissingOnWorkers:
+    """Pickles as an import of a module the workers do not have (DigitPad's own, say, on
+    a worker where it is not installed)."""
+
+    def __reduce__(self):
+        return importlib.import_module, ("digitpad_not_installed_on_this_worker",)
+
+
+def test_an_error_inside_a_task_fails_the_run_with_the_workers_message(cluster, tmp_path, mnist):
+    store = RunStore(tmp_path)
+    engine = Engine(store, DaskBackend(cluster))
+    job = Job.single(RunSpec(neurons=8, epochs=1, train_limit=600))
+    job.runs[0].finetune = MissingOnWorkers()
+    try:
+        events = drive(engine, job, mnist)
+    finally:
+        engine.close()
+    (record,) = [e.record for e in events if isinstance(e, RunFinished)]
+    assert record.status == "failed", record.error
+    assert "digitpad_not_installed_on_this_worker" in record.error
+    assert "\n" not in record.error
+
+
+@pytest.fixture(scope="module")
+def lonely_scheduler():
+    """A scheduler without a single worker."""
+    with distributed.LocalCluster(
+        n_workers=0, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    ) as local:
+        yield local.scheduler_address
+
+
+def test_a_scheduler_without_workers_is_said_in_one_line(lonely_scheduler, tmp_path, mnist):
+    store = RunStore(tmp_path)
+    engine = Engine(store, DaskBackend(lonely_scheduler))
+    started = time.monotonic()
+    try:
+        events = drive(engine, Job.single(RunSpec(neurons=8, epochs=1)), mnist)
+    finally:
+        engine.close()
+    assert time.monotonic() - started < 60  # not for ever
+    (failed,) = [e for e in events if isinstance(e, JobFailed)]
+    assert "has no workers" in failed.message and "dask worker" in failed.message
+    assert "\n" not in failed.message
+    assert [r.status for r in store.list_runs()] == ["interrupted"]
+
+
+def test_stop_works_while_waiting_for_a_worker(lonely_scheduler, tmp_path, mnist):
+    store = RunStore(tmp_path)
+    engine = Engine(store, DaskBackend(lonely_scheduler))
+    control = JobControl()
+
+    def stop_at_once(event):
+        if isinstance(event, RunStarted):
+            control.stop()
+
+    try:
+        events = drive(
+            engine, Job.single(RunSpec(neurons=8, epochs=1)), mnist, control, stop_at_once
+        )
+    finally:
+        engine.close()
+    assert events[-1] == JobDone(stopped=True)
+    assert not any(isinstance(e, JobFailed) for e in events)  # ended by the stop, not the wait
+    (record,) = store.list_runs()
+    assert record.status == "interrupted" and "stopped before" in record.error

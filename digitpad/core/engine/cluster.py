@@ -28,6 +28,7 @@ from typing import Any
 from digitpad.core.data import MnistData
 from digitpad.core.engine.engine import BackendError
 from digitpad.core.engine.events import BackendMessage, WorkerLost, WorkerProgress, WorkerResult
+from digitpad.core.engine.recording import describe_error
 from digitpad.core.engine.worker import (
     ProgressBundler,
     RunOrder,
@@ -41,6 +42,12 @@ CHECK_S = 0.25  # a remote run reads stop and skip at most this often (one round
 PROGRESS_S = 0.2  # and sends its progress in bundles at most this often (epochs at once)
 SLOTS_REFRESH_S = 1.0
 RESULT_TIMEOUT_S = 300  # to fetch a finished run's result and model from its worker
+NO_WORKERS_S = 5.0  # a scheduler without workers this long: the job says so and ends
+STOPPED_QUEUED = "stopped before a Dask worker took it"
+
+
+class RunClaimedBefore(RuntimeError):
+    """Raised by a task that Dask started again after its worker died (see the module)."""
 
 
 class ClusterUnavailable(BackendError):
@@ -79,6 +86,9 @@ class DaskBackend:
         self._data: Any = None
         self._data_sha = ""
         self._slots = (0.0, 1)
+        self._no_workers_since: float | None = None
+        self._stopped: set[int] = set()  # runs cancelled by stop before a worker took them
+        self._waiting: list[tuple[RunOrder, MnistData]] = []  # for a first worker to join
         self.client.subscribe_topic(self._topic, self._on_progress)
 
     def _names(self, what: str, run_id: int | None = None) -> str:
@@ -88,12 +98,17 @@ class DaskBackend:
     def slots(self) -> int:
         """One run per worker process: tasks in one worker wait for each other (see
         ``train_on_dask_worker``)."""
+        return max(1, self._workers_now())
+
+    def _workers_now(self) -> int:
+        """Worker processes connected to the scheduler (0: none, or it went away, which
+        the runs' futures will say), asked at most every ``SLOTS_REFRESH_S``."""
         checked, count = self._slots
         if time.monotonic() - checked > SLOTS_REFRESH_S:
             try:
-                count = max(1, len(self.client.nthreads()))
-            except Exception:  # the scheduler went away: the runs' futures will say so
-                count = max(1, count)
+                count = len(self.client.nthreads())
+            except Exception:
+                count = 0
             self._slots = (time.monotonic(), count)
         return count
 
@@ -101,6 +116,16 @@ class DaskBackend:
         self._job += 1  # fresh stop and skip events for every job
 
     def submit(self, order: RunOrder, data: MnistData) -> None:
+        """Hand ``order`` to the cluster; it waits here while the scheduler has no
+        worker (``poll`` says so after ``NO_WORKERS_S``; ``stop`` ends it)."""
+        self._waiting.append((order, data))
+        self._send_waiting()
+
+    def _send_waiting(self) -> None:
+        while self._waiting and self._workers_now() > 0:
+            self._send(*self._waiting.pop(0))
+
+    def _send(self, order: RunOrder, data: MnistData) -> None:
         try:
             if self._data_sha != data.sha256:
                 self._data = self.client.scatter(data, broadcast=True, hash=False)
@@ -113,7 +138,7 @@ class DaskBackend:
                 self._names("stop"),
                 self._names("skip", order.run_id),
                 self._names("claim", order.run_id),
-                key=f"digitpad-run-{self._token}-{order.run_id}",
+                key=self._key(order.run_id),
                 pure=False,
             )
         except Exception as exc:
@@ -133,11 +158,22 @@ class DaskBackend:
         self._futures.pop(run_id, None)
         try:
             message = future.result(timeout=RESULT_TIMEOUT_S)
-        except BaseException as exc:  # a lost worker, a cancelled task, a vanished cluster
-            message = WorkerLost(
-                run_id, f"its Dask worker was lost ({_first_line(exc)}); the job went on"
-            )
+        except BaseException as exc:
+            message = self._why_not(run_id, future, exc)
         self._messages.put(message)
+
+    def _why_not(self, run_id: int, future, exc: BaseException) -> BackendMessage:
+        """A run's task that returned no result: failed with the worker's own error when
+        the task raised one (an ImportError on a worker, a spec it cannot read), else
+        interrupted (a lost worker, a cancelled task, a vanished cluster)."""
+        if run_id in self._stopped:
+            return WorkerLost(run_id, STOPPED_QUEUED)
+        from distributed.scheduler import KilledWorker
+
+        raised = getattr(future, "status", "") == "error"
+        if raised and not isinstance(exc, RunClaimedBefore | KilledWorker):
+            return WorkerResult(run_id, error=f"on the cluster: {describe_error(_root(exc))}")
+        return WorkerLost(run_id, f"its Dask worker was lost ({_first_line(exc)}); the job went on")
 
     def poll(self, timeout: float) -> list[BackendMessage]:
         out = []
@@ -147,13 +183,59 @@ class DaskBackend:
                 out.append(self._messages.get_nowait())
         except queue.Empty:
             pass
+        if not out:
+            self._check_workers()
         return out
+
+    def _check_workers(self) -> None:
+        """Send the runs that waited for a worker once one is there; ``BackendError`` once
+        runs have waited ``NO_WORKERS_S`` on a scheduler with none (else: for ever)."""
+        self._send_waiting()
+        if not (self._futures or self._waiting) or self._workers_now() > 0:
+            self._no_workers_since = None
+            return
+        now = time.monotonic()
+        self._no_workers_since = self._no_workers_since or now
+        if now - self._no_workers_since >= NO_WORKERS_S:
+            self._no_workers_since = None
+            self._waiting.clear()
+            self._cancel(list(self._futures))
+            raise ClusterUnavailable(
+                f"the Dask scheduler at {self.address} has no workers; start them with "
+                f"'dask worker {self.address}' on the computers that should train, or "
+                "train on this computer"
+            )
 
     def skip(self, run_id: int) -> None:
         self._set(self._names("skip", run_id))
+        self._end_queued([run_id])
 
     def stop(self) -> None:
         self._set(self._names("stop"))
+        self._end_queued([order.run_id for order, _ in self._waiting] + list(self._futures))
+
+    def _end_queued(self, run_ids: list[int]) -> None:
+        """End the runs no worker has taken yet: a stop must not wait for a worker to
+        free up (or, with none, for ever) only to be told to stop at once."""
+        for order, data in list(self._waiting):
+            if order.run_id in run_ids:
+                self._waiting.remove((order, data))
+                self._messages.put(WorkerLost(order.run_id, STOPPED_QUEUED))
+        try:
+            processing = {key for keys in self.client.processing().values() for key in keys}
+        except Exception:
+            return
+        queued = [i for i in run_ids if i in self._futures and self._key(i) not in processing]
+        self._stopped.update(queued)
+        self._cancel(queued)
+
+    def _cancel(self, run_ids: list[int]) -> None:
+        futures = [self._futures[i] for i in run_ids if i in self._futures]
+        with contextlib.suppress(Exception):
+            self.client.cancel(futures)
+
+    def _key(self, run_id: int) -> str:
+        return f"digitpad-run-{self._token}-{run_id}"
 
     def _set(self, name: str) -> None:
         from distributed import Event
@@ -163,9 +245,25 @@ class DaskBackend:
             Event(name, self.client).set()
 
     def close(self) -> None:
+        """Stop this client's runs on the cluster (the window or the command ending) and
+        disconnect: the workers are free for the next job, whoever sends it."""
+        self._waiting.clear()
+        if self._futures:
+            self._set(self._names("stop"))  # a running task stops at its next check
+            self._cancel(list(self._futures))
         with contextlib.suppress(Exception):
             self.client.unsubscribe_topic(self._topic)
         self.client.close()
+
+
+def _root(exc: BaseException) -> BaseException:
+    """The error that started it ("No module named ...", not Dask's "Error during
+    deserialization" around it)."""
+    seen = {id(exc)}
+    while (inner := exc.__cause__ or exc.__context__) is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        exc = inner
+    return exc
 
 
 def _first_line(exc: BaseException) -> str:
@@ -194,7 +292,7 @@ def train_on_dask_worker(
     if claim.is_set():
         # Dask runs a task again when its worker dies; a run cut off that way must come
         # back interrupted, not train a second time behind the user's back.
-        raise RuntimeError("its worker died while training it")
+        raise RunClaimedBefore("its worker died while training it")
     claim.set()
     stop, skip = Event(stop_name, client), Event(skip_name, client)
     checked = [0.0, False]

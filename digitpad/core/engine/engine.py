@@ -80,7 +80,10 @@ class Engine:
         try:
             yield from self._run(job, data, control, running)
         except Exception as exc:
-            reason = f"the job ended on an unexpected error ({describe_error(exc)})"
+            if isinstance(exc, BackendError):  # a cluster gone, or without workers
+                reason = str(exc)
+            else:
+                reason = f"the job ended on an unexpected error ({describe_error(exc)})"
             for index, record in self._abandon(running, reason):
                 job.runs[index].record = record
                 yield RunFinished(index, record)
