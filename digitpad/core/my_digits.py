@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.core.database_errors import unusable_message
+
 SIDE = 28
 
 # Created by RunStore with its own tables (and by MyDigits, for a database on its own).
@@ -54,8 +56,16 @@ COLLECTED, CORRECTED, IMPORTED = "collect", "correction", "import"
 Stroke = dict  # {"width": share of the canvas side, "points": [[x, y], ...] in 0..1}
 
 
+PENDING_FOLDER = "my-digits-pending"  # beside the database: drawings it could not take yet
+
+
 class MyDigitsError(ValueError):
     """The personal set cannot do what was asked; the message says why and what to do."""
+
+
+class MyDigitsUnavailable(MyDigitsError):
+    """The database cannot be used now (locked, read-only, disk full); nothing was lost:
+    a new drawing is kept aside (see ``MyDigits.add``)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,8 @@ class MyDigits:
     def __init__(self, path: Path, timeout: float = 10.0, create: bool = True):
         self.path = Path(path)
         self.timeout = timeout
+        self.pending_folder = self.path.parent / PENDING_FOLDER
+        self._unsaved: list[dict] = []  # kept in memory when not even a file could be written
         if create:  # RunStore creates these tables with its own
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._db() as db:
@@ -84,10 +96,15 @@ class MyDigits:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=self.timeout)
+        try:
+            db = sqlite3.connect(self.path, timeout=self.timeout)
+        except sqlite3.OperationalError as exc:
+            raise MyDigitsUnavailable(unusable_message(self.path, exc)) from exc
         try:
             with db:  # one transaction: committed on success, rolled back on error
                 yield db
+        except sqlite3.OperationalError as exc:  # locked, read-only, disk full
+            raise MyDigitsUnavailable(unusable_message(self.path, exc)) from exc
         finally:
             db.close()
 
@@ -100,23 +117,70 @@ class MyDigits:
         strokes: list[Stroke] | None = None,
         source: str = COLLECTED,
     ) -> int:
-        """Store one drawing now; returns its id."""
-        label = _checked_label(label)
-        pixels = as_image(image)
-        with self._db() as db:
-            cursor = db.execute(
-                "INSERT INTO my_digits (label, image, strokes_json, source, created) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (
-                    label,
-                    pixels.tobytes(),
-                    None if strokes is None else json.dumps(strokes),
-                    source,
-                    time.time(),
-                ),
+        """Store one drawing now; returns its id.
+
+        When the database cannot take it (locked, read-only, disk full) the drawing is kept
+        aside, in a file beside the database or else in memory, and joins the set at the
+        next write that succeeds; ``MyDigitsUnavailable`` then says where it is."""
+        row = {
+            "label": _checked_label(label),
+            "image": as_image(image).ravel().tolist(),
+            "strokes": strokes,
+            "source": source,
+            "created": time.time(),
+        }
+        try:
+            self.add_pending()
+            with self._db() as db:
+                drawing_id = _insert(db, row)
+                _bump(db)
+                return drawing_id
+        except MyDigitsUnavailable as exc:
+            raise MyDigitsUnavailable(f"{exc} {self._keep_aside(row)}") from exc
+
+    def _keep_aside(self, row: dict) -> str:
+        """Keep a drawing the database could not take; says where, for the message."""
+        try:
+            self.pending_folder.mkdir(parents=True, exist_ok=True)
+            path = self.pending_folder / f"{time.time_ns()}.json"
+            path.write_text(json.dumps(row))
+        except OSError:
+            self._unsaved.append(row)
+            return (
+                "Your drawing is kept in memory and is saved at the next drawing that can "
+                "be written; it is lost if DigitPad is closed before then."
             )
+        return f"Your drawing was kept in {path} and joins My digits at the next save."
+
+    def pending_count(self) -> int:
+        """Drawings kept aside, waiting for the database."""
+        try:
+            files = len(list(self.pending_folder.glob("*.json")))
+        except OSError:
+            files = 0
+        return files + len(self._unsaved)
+
+    def add_pending(self) -> int:
+        """Put the drawings kept aside into the set (``MyDigitsUnavailable`` if it still
+        cannot be written); how many."""
+        files = sorted(self.pending_folder.glob("*.json")) if self.pending_folder.is_dir() else []
+        rows, readable = list(self._unsaved), []
+        for path in files:
+            try:
+                rows.append(json.loads(path.read_text()))
+                readable.append(path)
+            except (OSError, ValueError):
+                continue  # unreadable: left in place for a person to look at
+        if not rows:
+            return 0
+        with self._db() as db:
+            for row in rows:
+                _insert(db, row)
             _bump(db)
-            return int(cursor.lastrowid)
+        self._unsaved.clear()
+        for path in readable:
+            path.unlink(missing_ok=True)
+        return len(rows)
 
     def add_many(self, labels: np.ndarray, images: np.ndarray, source: str = IMPORTED) -> int:
         """Store many drawings in one transaction (imports); returns how many."""
@@ -238,6 +302,24 @@ def _checked_label(label) -> int:
     if isinstance(label, bool) or int(label) != label or not 0 <= int(label) <= 9:
         raise MyDigitsError(f"a digit's label must be 0 to 9; got {label!r}")
     return int(label)
+
+
+def _insert(db: sqlite3.Connection, row: dict) -> int:
+    """Insert one drawing kept as a plain dict (see ``MyDigits.add``); its id."""
+    image = np.asarray(row["image"], np.uint8).reshape(SIDE, SIDE)
+    strokes = row.get("strokes")
+    cursor = db.execute(
+        "INSERT INTO my_digits (label, image, strokes_json, source, created) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (
+            _checked_label(row["label"]),
+            image.tobytes(),
+            None if strokes is None else json.dumps(strokes),
+            row["source"],
+            float(row["created"]),
+        ),
+    )
+    return int(cursor.lastrowid)
 
 
 def _bump(db: sqlite3.Connection) -> None:

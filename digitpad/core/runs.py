@@ -15,7 +15,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from digitpad.core.my_digits import RUN_SCORE_SQL, MyDigits
+from digitpad.core.database_errors import unusable_message
+from digitpad.core.my_digits import RUN_SCORE_SQL, MyDigits, MyDigitsError
 from digitpad.core.my_digits import SCHEMA as MY_DIGITS_SCHEMA
 from digitpad.core.processes import pid_alive
 from digitpad.core.results import RunResult
@@ -78,27 +79,6 @@ class RunStoreError(RuntimeError):
 
 
 PENDING_RESULT = "pending-result.json"
-
-
-def unusable_message(path: Path, exc: Exception) -> str:
-    """Why the database cannot be used right now, and the fix."""
-    text = str(exc)
-    if "locked" in text:
-        return (
-            f"The run database {path} is locked by another program (a DigitPad or a backup "
-            "tool holding it). Close that program, or wait, and try again."
-        )
-    if "readonly" in text or "read-only" in text:
-        return (
-            f"The run database {path} is read-only. Make it and its folder writable, or "
-            "set DIGITPAD_HOME to a folder you can write to."
-        )
-    if "disk is full" in text or "disk I/O" in text:
-        return (
-            f"The run database {path} cannot be written: the disk is full or failing "
-            f"({text}). Free some space and try again."
-        )
-    return f"The run database {path} cannot be used ({text})."
 
 
 @dataclass
@@ -266,6 +246,10 @@ class RunStore:
             self._initialise()
         self.interrupted = self._mark_interrupted()
         self.recovered = self._recover_pending_results()
+        try:  # drawings of My digits kept aside while the database could not be written
+            self.recovered_drawings = self.my_digits().add_pending()
+        except MyDigitsError:
+            self.recovered_drawings = 0
 
     # --- set-up -------------------------------------------------------------------------------
 
@@ -453,9 +437,11 @@ class RunStore:
             db.executemany("DELETE FROM run_curves WHERE run_id=?", [(i,) for i in ids])
             db.executemany("DELETE FROM sweep_cells WHERE run_id=?", [(i,) for i in ids])
 
-    def my_digits(self) -> MyDigits:
-        """The personal set kept in this store's database."""
-        return MyDigits(self.path, self.timeout, create=False)
+    def my_digits(self, timeout: float | None = None) -> MyDigits:
+        """The personal set kept in this store's database; ``timeout``: how long a write
+        waits for a lock (the window's is short: a drawing it cannot write now is kept
+        aside, never waited for)."""
+        return MyDigits(self.path, self.timeout if timeout is None else timeout, create=False)
 
     def model_dir(self, run_id: int) -> Path:
         """Where a run's model files are saved."""

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from digitpad.core.my_digits import COLLECTED, MyDigits, shuffled_round
+from digitpad.core.my_digits import COLLECTED, MyDigits, MyDigitsError, shuffled_round
 from digitpad.core.preprocess import to_mnist
 from digitpad.ui.canvas import DrawingCanvas
 
@@ -80,9 +80,13 @@ class CollectBar(QFrame):
         if image is None:
             self.message.emit(f"The pad has no ink: draw a {self.wanted}.")
             return
-        drawing_id = self.my_digits.add(self.wanted, image, self.canvas.strokes(), COLLECTED)
+        try:
+            drawing_id = self.my_digits.add(self.wanted, image, self.canvas.strokes(), COLLECTED)
+        except MyDigitsError as exc:  # kept aside, and the message says where
+            self.message.emit(str(exc))
+        else:
+            self.saved.emit(drawing_id)
         self.count += 1
-        self.saved.emit(drawing_id)
         self.next_digit()
 
     def _show_prompt(self) -> None:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.core.my_digits import CORRECTED, MyDigits
+from digitpad.core.my_digits import CORRECTED, MyDigits, MyDigitsError
 from digitpad.core.predictor import ModelSource, Predictor, WeightsError, run_source
 from digitpad.core.preprocess import mnist_stages, to_mnist
 from digitpad.core.runs import RunRecord
@@ -341,10 +341,7 @@ class DrawTab(QWidget):
         elif not on and self.collect_bar.isVisible():
             self.collect_bar.hide()
             if self.collect_bar.count:
-                self.message.emit(
-                    f"{self.collect_bar.count} drawing(s) added to My digits "
-                    f"({len(self.my_digits)} in all)."
-                )
+                self.message.emit(f"{self.collect_bar.count} drawing(s) added to My digits.")
 
     def correct(self, digit: int) -> None:
         """The network misread this drawing: keep it in My digits as ``digit``."""
@@ -352,10 +349,14 @@ class DrawTab(QWidget):
         if image is None:
             self.message.emit("Draw a digit first: there is nothing on the pad to keep.")
             return
-        self.my_digits.add(digit, image, self.canvas.strokes(), CORRECTED)
+        try:
+            self.my_digits.add(digit, image, self.canvas.strokes(), CORRECTED)
+        except MyDigitsError as exc:  # kept aside, and the message says where
+            self.message.emit(str(exc))
+            return
         self.message.emit(
-            f"Kept in My digits as a {digit} ({len(self.my_digits)} drawings): "
-            "it now counts in every network's score on your digits."
+            f"Kept in My digits as a {digit}: it now counts in every network's score on "
+            "your digits."
         )
         self.myDigitsChanged.emit()
 

@@ -34,6 +34,7 @@ STATUS_MS = 12_000
 MODEL_LOAD_DELAY_MS = 50
 STORE_OPEN_TIMEOUT_S = 2.0  # a database locked longer than this at start-up is set aside
 STORE_WRITE_TIMEOUT_S = 10.0
+GUI_WRITE_TIMEOUT_S = 0.2  # a My digits write waits no longer on a lock: kept aside instead
 CANVAS_RUNS = 30  # newest runs with a saved network offered in the canvas' model selector
 SCORES_DELAY_MS = 1500  # then networks are scored on My digits (after the canvas' one loads)
 
@@ -71,7 +72,8 @@ class MainWindow(QMainWindow):
         self.store = open_store(home)
         self.loader = ModelLoader(self)
 
-        self.my_digits = self.store.my_digits()
+        # The GUI never waits on another program's lock: a drawing is kept aside instead.
+        self.my_digits = self.store.my_digits(timeout=GUI_WRITE_TIMEOUT_S)
         self.draw_tab = DrawTab(self.loader, self.my_digits)
         self.train_tab = TrainTab(self.store)
         self.results_tab = ResultsTab(self.store)

@@ -255,9 +255,13 @@ class MyDigitsTab(QWidget):
         if not ids:
             self.message.emit("Select the drawings to delete first.")
             return
-        for drawing_id in ids:
-            self.my_digits.delete(drawing_id)
-        self.message.emit(f"Deleted {len(ids)} drawing(s) from My digits.")
+        try:
+            for drawing_id in ids:
+                self.my_digits.delete(drawing_id)
+        except MyDigitsError as exc:
+            self.message.emit(f"{exc} Nothing more was deleted.")
+        else:
+            self.message.emit(f"Deleted {len(ids)} drawing(s) from My digits.")
         self._changed()
 
     def relabel_selected(self, digit: int) -> None:
@@ -265,9 +269,13 @@ class MyDigitsTab(QWidget):
         if not ids:
             self.message.emit("Select the drawings to relabel first.")
             return
-        for drawing_id in ids:
-            self.my_digits.relabel(drawing_id, digit)
-        self.message.emit(f"{len(ids)} drawing(s) are now {digit}s.")
+        try:
+            for drawing_id in ids:
+                self.my_digits.relabel(drawing_id, digit)
+        except MyDigitsError as exc:
+            self.message.emit(f"{exc} Nothing more was relabelled.")
+        else:
+            self.message.emit(f"{len(ids)} drawing(s) are now {digit}s.")
         self._changed()
 
     def _changed(self) -> None:

@@ -1,0 +1,93 @@
+"""My digits never loses a drawing: a locked or read-only database keeps it aside (a file
+beside the database, or memory), says so in one message, and adds it at the next save or
+start; the window never waits on another program's lock."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton, QToolButton, QWidget
+from test_faults import hold_lock, read_only_connections, release
+from test_ui_my_digits import draw_digit, menu_action
+
+from digitpad.core.my_digits import PENDING_FOLDER, MyDigitsUnavailable
+from digitpad.core.runs import RunStore
+
+
+def a_drawing(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (28, 28), dtype=np.uint8)
+
+
+def test_a_drawing_made_while_the_database_is_locked_is_kept_and_added_later(tmp_path):
+    mine = RunStore(tmp_path).my_digits(timeout=0.2)
+    locker = hold_lock(tmp_path / "runs.db")
+    try:
+        with pytest.raises(MyDigitsUnavailable) as error:
+            mine.add(3, a_drawing(0), [{"width": 0.05, "points": [[0.1, 0.2]]}])
+    finally:
+        release(locker)
+    message = str(error.value)
+    assert "locked by another program" in message and PENDING_FOLDER in message
+    assert mine.pending_count() == 1
+    mine.add(5, a_drawing(1))  # the next save takes the kept one along
+    drawings = mine.drawings()
+    assert [d.label for d in drawings] == [3, 5]
+    assert np.array_equal(drawings[0].image, a_drawing(0)) and drawings[0].strokes
+    assert mine.pending_count() == 0
+
+
+def test_a_drawing_made_on_a_read_only_database_joins_the_set_at_the_next_start(
+    tmp_path, monkeypatch
+):
+    mine = RunStore(tmp_path).my_digits(timeout=0.2)  # opened while it could be written
+    with monkeypatch.context() as patch:
+        read_only_connections(patch, tmp_path / "runs.db")
+        with pytest.raises(MyDigitsUnavailable, match="is read-only"):
+            mine.add(8, a_drawing(2))
+    reopened = RunStore(tmp_path)
+    assert reopened.recovered_drawings == 1
+    (kept,) = reopened.my_digits().drawings()
+    assert kept.label == 8 and np.array_equal(kept.image, a_drawing(2))
+
+
+def test_with_nowhere_to_write_a_drawing_is_kept_in_memory_until_the_next_save(tmp_path):
+    mine = RunStore(tmp_path).my_digits(timeout=0.2)
+    (tmp_path / PENDING_FOLDER).write_text("a file where the folder would go")
+    locker = hold_lock(tmp_path / "runs.db")
+    try:
+        with pytest.raises(MyDigitsUnavailable, match="kept in memory"):
+            mine.add(1, a_drawing(3))
+    finally:
+        release(locker)
+    mine.add(2, a_drawing(4))
+    assert sorted(d.label for d in mine.drawings()) == [1, 2]
+
+
+def test_the_window_collects_and_corrects_through_a_locked_database(
+    drawing_window, qtbot, digitpad_home
+):
+    window, draw = drawing_window, drawing_window.draw_tab
+    canvas = window.findChild(QWidget, "canvas")
+    qtbot.mouseClick(window.findChild(QPushButton, "collectButton"), Qt.MouseButton.LeftButton)
+    bar = draw.collect_bar
+    save = window.findChild(QPushButton, "collectSaveButton")
+    locker = hold_lock(digitpad_home / "runs.db")
+    try:
+        wanted = bar.wanted
+        draw_digit(canvas, wanted)
+        qtbot.mouseClick(
+            window.findChild(QPushButton, "collectSaveButton"), Qt.MouseButton.LeftButton
+        )
+        assert "locked by another program" in window.statusBar().currentMessage()
+        assert canvas.is_empty() and bar.count == 1  # on to the next digit: it was kept
+        draw_digit(canvas, 4)
+        menu_action(window.findChild(QToolButton, "wrongButton"), "4").trigger()
+        assert "kept in" in window.statusBar().currentMessage()
+    finally:
+        release(locker)
+    third = bar.wanted
+    draw_digit(canvas, third, seed=1)
+    qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    labels = sorted(d.label for d in draw.my_digits.drawings())
+    assert labels == sorted([wanted, 4, third])  # the two kept aside came along
