@@ -91,3 +91,40 @@ def test_the_window_collects_and_corrects_through_a_locked_database(
     qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
     labels = sorted(d.label for d in draw.my_digits.drawings())
     assert labels == sorted([wanted, 4, third])  # the two kept aside came along
+
+
+def bad_files(folder) -> dict[str, object]:
+    """Files named .npz that are not one: a .npy renamed, a damaged zip, a cut-off one."""
+    images = np.zeros((3, 28, 28), np.uint8)
+    np.save(folder / "array.npy", images)
+    (folder / "array.npy").rename(folder / "renamed.npz")
+    (folder / "damaged.npz").write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    np.savez(folder / "whole.npz", x=images, y=np.zeros(3, np.int64))
+    whole = (folder / "whole.npz").read_bytes()
+    (folder / "cut.npz").write_bytes(whole[: len(whole) // 2])
+    return {name: folder / f"{name}.npz" for name in ("renamed", "damaged", "cut")}
+
+
+@pytest.mark.parametrize("kind", ["renamed", "damaged", "cut"])
+def test_a_bad_npz_is_one_line_naming_it_exit_2_and_nothing_imported(
+    kind, tmp_path, capsys, digitpad_home
+):
+    from digitpad.cli import main
+
+    path = bad_files(tmp_path)[kind]
+    with pytest.raises(SystemExit) as exit_code:
+        main(["mydigits", "import", str(path)])
+    assert exit_code.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(path) in err
+    assert "Traceback" not in err
+    assert len(RunStore(digitpad_home).my_digits()) == 0
+
+
+def test_the_window_names_a_bad_npz_and_goes_on(drawing_window, qtbot, tmp_path):
+    window = drawing_window
+    window.select_tab("mydigits")
+    for path in bad_files(tmp_path).values():
+        window.my_digits_tab.import_from(str(path))
+        assert str(path) in window.statusBar().currentMessage()
+    assert window.my_digits_tab.gallery_model.rowCount() == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -298,6 +299,10 @@ def as_image(image: np.ndarray) -> np.ndarray:
     return np.clip(array, 0, 255).astype(np.uint8)
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip() or type(exc).__name__).splitlines()[0]
+
+
 def _checked_label(label) -> int:
     if isinstance(label, bool) or int(label) != label or not 0 <= int(label) <= 9:
         raise MyDigitsError(f"a digit's label must be 0 to 9; got {label!r}")
@@ -343,17 +348,25 @@ def read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """A Keras-style ``.npz`` (``x``: n 28x28 images, ``y``: n labels 0-9) as uint8 images
     and int64 labels; ``MyDigitsError`` naming what is wrong otherwise."""
     try:
-        with np.load(Path(path), allow_pickle=False) as archive:
-            if "x" not in archive or "y" not in archive:
+        # Opened here, not by np.load, which leaves its file open when the zip is damaged.
+        with open(path, "rb") as handle:
+            loaded = np.load(handle, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy renamed: one array
                 raise MyDigitsError(
-                    f"{path} has arrays {', '.join(archive.files) or 'none'}; expected x "
-                    "(the images) and y (their labels), as keras.datasets.mnist gives"
+                    f"{path} holds a single array, not a .npz archive; save the images and "
+                    "labels with numpy.savez(path, x=images, y=labels)"
                 )
-            x, y = archive["x"], archive["y"]
-    except (OSError, ValueError) as exc:
-        if isinstance(exc, MyDigitsError):
-            raise
-        raise MyDigitsError(f"{path} is not a readable .npz file ({exc})") from exc
+            with loaded as archive:
+                if "x" not in archive or "y" not in archive:
+                    raise MyDigitsError(
+                        f"{path} has arrays {', '.join(archive.files) or 'none'}; expected x "
+                        "(the images) and y (their labels), as keras.datasets.mnist gives"
+                    )
+                x, y = archive["x"], archive["y"]
+    except MyDigitsError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise MyDigitsError(f"{path} is not a readable .npz file ({_first_line(exc)})") from exc
     if x.ndim != 3 or x.shape[1:] != (SIDE, SIDE) or len(x) != len(y) or y.ndim != 1:
         raise MyDigitsError(
             f"{path}: x must be (n, 28, 28) and y (n,); got x {x.shape} and y {y.shape}"
