@@ -22,13 +22,17 @@ SHIPPED_WEIGHTS_DIR = (
 
 
 def data_home() -> Path:
-    """Return DigitPad's data folder (``$DIGITPAD_HOME`` if set, else the user data folder).
+    """Return DigitPad's data folder (``$DIGITPAD_HOME`` if set, else the user data folder),
+    as an absolute path: a relative ``$DIGITPAD_HOME`` is read against the working folder
+    once, here, not again by each later use (workers, a changed working folder).
 
     The folder is created if it does not exist yet.
     """
     configured = os.environ.get(HOME_ENV)
     home = (
-        Path(configured).expanduser() if configured else Path(platformdirs.user_data_dir(APP_NAME))
+        Path(os.path.abspath(Path(configured).expanduser()))
+        if configured
+        else Path(platformdirs.user_data_dir(APP_NAME))
     )
     home.mkdir(parents=True, exist_ok=True)
     return home

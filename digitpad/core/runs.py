@@ -9,7 +9,7 @@ import socket
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -226,7 +226,8 @@ class RunStore:
     """
 
     def __init__(self, folder: str | os.PathLike, timeout: float = 10.0):
-        self.folder = Path(folder)
+        # Absolute, once: model paths are read against it, whatever the working folder later.
+        self.folder = Path(os.path.abspath(Path(folder).expanduser()))
         self.path = self.folder / DB_NAME
         self.timeout = timeout
         self.recovery_message: str | None = None
@@ -262,6 +263,7 @@ class RunStore:
             db.executescript(_SCHEMA)
             db.executescript(MY_DIGITS_SCHEMA)
             moved = _upgrade(db)
+            _relative_model_paths(db)
             # A write now, so a locked or read-only database shows up at start, not when the
             # first run ends.
             db.execute("PRAGMA user_version = 2")
@@ -404,7 +406,13 @@ class RunStore:
             return [(r[0], Cell(sweep_id, json.loads(r[1]), r[2])) for r in rows]
 
     def finish_run(self, run_id: int, result: RunResult) -> None:
-        """Store a finished (``done`` or ``stopped``) run's result."""
+        """Store a finished (``done`` or ``stopped``) run's result (its model's paths
+        relative to the data folder, so a copied or moved folder keeps working)."""
+        result = replace(
+            result,
+            model_path=_inside_folder(result.model_path),
+            weights_path=_inside_folder(result.weights_path),
+        )
         summary = result.to_dict()
         # Curves are the bulk of a record: kept apart so listing 10,000 runs stays fast.
         curves = {key: summary.pop(key) for key in _CURVE_FIELDS}
@@ -427,11 +435,11 @@ class RunStore:
             )
 
     def delete(self, run_ids: Iterable[int]) -> None:
-        """Delete runs and their saved model files."""
+        """Delete runs and their folders of this data folder (models, kept results); a
+        copy of the data folder elsewhere is never touched."""
         ids = list(run_ids)
-        for record in self.get_many(ids):
-            if record.result and record.result.model_path:
-                shutil.rmtree(Path(record.result.model_path).parent, ignore_errors=True)
+        for run_id in ids:
+            shutil.rmtree(self.model_dir(run_id), ignore_errors=True)
         with self._connect() as db:
             db.executemany("DELETE FROM runs WHERE id=?", [(i,) for i in ids])
             db.executemany("DELETE FROM run_curves WHERE run_id=?", [(i,) for i in ids])
@@ -460,13 +468,13 @@ class RunStore:
         where, args = _where(model, sweep_id)
         query = f"{_SELECT_WITH_CURVES if curves else _SELECT_WITHOUT_CURVES}{where} ORDER BY id"
         with self._connect() as db:
-            return [_record(row, curves) for row in db.execute(query, args)]
+            return [_record(row, curves, self.folder) for row in db.execute(query, args)]
 
     def newest_with_models(self, limit: int) -> list[RunRow]:
         """The ``limit`` newest runs whose saved model is still on disk, newest first."""
         query = f"{_LIST_ROWS} WHERE model_path IS NOT NULL ORDER BY id DESC"
         with self._connect() as db:
-            found = (RunRow._make(row) for row in db.execute(query))
+            found = (self._row(row) for row in db.execute(query))
             return list(islice((row for row in found if row.has_model), limit))
 
     def rows(self, run_ids: Iterable[int]) -> dict[int, RunRow]:
@@ -477,7 +485,7 @@ class RunStore:
         marks = ",".join("?" * len(ids))
         with self._connect() as db:
             found = db.execute(f"{_LIST_ROWS} WHERE id IN ({marks})", ids)
-            return {row[0]: RunRow._make(row) for row in found}
+            return {row[0]: self._row(row) for row in found}
 
     def ordered_ids(
         self,
@@ -522,7 +530,13 @@ class RunStore:
         marks = ",".join("?" * len(ids))
         with self._connect() as db:
             rows = db.execute(f"{_SELECT_WITH_CURVES} WHERE id IN ({marks}) ORDER BY id", ids)
-            return [_record(row, curves=True) for row in rows]
+            return [_record(row, True, self.folder) for row in rows]
+
+    def _row(self, values: Iterable[Any]) -> RunRow:
+        row = RunRow._make(values)
+        if row.model_path is None:
+            return row
+        return row._replace(model_path=str(self.folder / row.model_path))
 
     def integrity(self) -> str:
         """``PRAGMA integrity_check``'s verdict (``"ok"`` when healthy)."""
@@ -577,7 +591,7 @@ def _upgrade(db: sqlite3.Connection) -> bool:
         "WHERE id=?",
         [
             (*_spec_values(record.spec), *_result_values(record.result), record.id)
-            for record in (_record(row, curves=False) for row in stale)
+            for record in (_record(row, False, None) for row in stale)
         ],
     )
     moved = db.execute(
@@ -589,7 +603,39 @@ def _upgrade(db: sqlite3.Connection) -> bool:
     return moved > 0
 
 
-def _record(row: sqlite3.Row, curves: bool) -> RunRecord:
+def _inside_folder(path: str | None) -> str | None:
+    """A model file's path as stored: relative to the data folder (``runs/run-N/file``).
+
+    Taken from the path's end, so a path written by a copy of this folder (or before paths
+    were stored this way) names this folder's own file, never the other folder's."""
+    if not path:
+        return None
+    parts = Path(path).parts
+    if len(parts) >= 3 and parts[-3] == "runs" and parts[-2].startswith("run-"):
+        return "/".join(parts[-3:])
+    return path  # not in a data folder's layout (should not happen): kept as it was
+
+
+def _relative_model_paths(db: sqlite3.Connection) -> None:
+    """Older versions stored absolute model paths, which in a copied data folder named the
+    original's files (and ``delete`` removed them): stored relative from now on."""
+    absolute = db.execute(
+        "SELECT id, model_path, result_json FROM runs WHERE model_path LIKE '/%' "
+        "OR model_path LIKE '_:%' OR model_path LIKE '\\%'"
+    ).fetchall()
+    for run_id, model_path, result_json in absolute:
+        values = json.loads(result_json) if result_json else {}
+        for key in ("model_path", "weights_path"):
+            if values.get(key):
+                values[key] = _inside_folder(values[key])
+        db.execute(
+            "UPDATE runs SET model_path=?, result_json=? WHERE id=?",
+            (_inside_folder(model_path), json.dumps(values) if result_json else None, run_id),
+        )
+
+
+def _record(row: sqlite3.Row, curves: bool, folder: Path | None) -> RunRecord:
+    """A row as a record; its model's paths made absolute in ``folder`` (None: as stored)."""
     spec = RunSpec.from_json(row["spec_json"])
     result = None
     if row["result_json"]:
@@ -599,6 +645,10 @@ def _record(row: sqlite3.Row, curves: bool) -> RunRecord:
         values["batch_losses"] = stored_curves.get("batch_losses", [])
         if values.get("spec") == spec.to_dict():
             values["spec"] = spec  # the same spec: validated once, not twice
+        if folder is not None:
+            for key in ("model_path", "weights_path"):
+                if values.get(key):
+                    values[key] = str(folder / values[key])
         result = RunResult.from_dict(values)
     return RunRecord(
         id=row["id"],
