@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from digitpad.core.evaluation import NUM_CLASSES, confusion_matrix
-from digitpad.core.my_digits import MyDigitsError
+from digitpad.core.my_digits import Drawing, MyDigitsError
 from digitpad.core.predictor import ModelSource, Predictor, file_sha256
 
 HELD_OUT = 0.25  # share of each digit's drawings a fine-tune keeps for testing
@@ -29,8 +31,13 @@ class PersonalScore:
 
 def score(probabilities: np.ndarray, labels: np.ndarray) -> PersonalScore:
     """How right ``probabilities`` ``(n, 10)`` are about ``labels``."""
+    return score_readings(np.asarray(probabilities).argmax(axis=1), labels)
+
+
+def score_readings(predicted: np.ndarray, labels: np.ndarray) -> PersonalScore:
+    """How right the digits a network read (``predicted``, ``(n,)``) are about ``labels``."""
     labels = np.asarray(labels, np.int64)
-    predicted = np.asarray(probabilities).argmax(axis=1)
+    predicted = np.asarray(predicted, np.int64)
     confusion = confusion_matrix(labels, predicted)
     totals = confusion.sum(axis=1)
     per_digit = [
@@ -46,6 +53,58 @@ def score_network(predictor: Predictor, images: np.ndarray, labels: np.ndarray) 
         raise MyDigitsError(f"My digits is empty: {COLLECT_HINT}")
     probabilities = predictor.predict_batch(np.asarray(images, np.float32) / 255.0)
     return score(probabilities, labels)
+
+
+READ_CHUNK = 256  # drawings read per call; a stop is seen between two calls
+KEPT_PREDICTORS = 8  # networks kept loaded between passes (a Keras one holds ~13 MiB)
+
+
+class Readings:
+    """What each network read in each drawing of My digits, by drawing id, so that a
+    changed set costs only its new drawings (a relabel or a delete costs no reading at
+    all), and the last few networks stay loaded between passes. One thread at a time."""
+
+    def __init__(self, keep: int = KEPT_PREDICTORS):
+        self.keep = keep
+        self._read: dict[str, dict[int, int]] = {}  # network key -> {drawing id: digit}
+        self._predictors: OrderedDict[str, Predictor] = OrderedDict()
+
+    def known(self, key: str) -> bool:
+        """Whether ``key`` was read this session (its figures can be recomputed)."""
+        return key in self._read
+
+    def score(
+        self,
+        key: str,
+        source: ModelSource,
+        drawings: Sequence[Drawing],
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> PersonalScore | None:
+        """``source`` (cached as ``key``) on ``drawings``; None if stopped first."""
+        if not drawings:
+            raise MyDigitsError(f"My digits is empty: {COLLECT_HINT}")
+        read = self._read.setdefault(key, {})
+        new = [d for d in drawings if d.id not in read]
+        for start in range(0, len(new), READ_CHUNK):
+            if should_stop():
+                return None
+            chunk = new[start : start + READ_CHUNK]
+            images = np.stack([d.image for d in chunk]).astype(np.float32) / 255.0
+            digits = self._predictor(key, source).predict_batch(images).argmax(axis=1)
+            read.update(zip((d.id for d in chunk), digits.tolist(), strict=True))
+        present = {d.id for d in drawings}
+        for gone in [i for i in read if i not in present]:
+            del read[gone]
+        return score_readings(
+            np.array([read[d.id] for d in drawings]), np.array([d.label for d in drawings])
+        )
+
+    def _predictor(self, key: str, source: ModelSource) -> Predictor:
+        predictor = self._predictors.pop(key, None) or Predictor(source)
+        self._predictors[key] = predictor  # the newest used last
+        while len(self._predictors) > self.keep:
+            self._predictors.popitem(last=False)
+        return predictor
 
 
 def network_key(source: ModelSource, run_id: int | None = None) -> str:

@@ -523,14 +523,16 @@ class RunStore:
         found = self.get_many([run_id])
         return found[0] if found else None
 
-    def get_many(self, run_ids: Iterable[int]) -> list[RunRecord]:
+    def get_many(self, run_ids: Iterable[int], curves: bool = True) -> list[RunRecord]:
+        """Some runs, by id order; without their curves (the bulk) when ``curves`` is False."""
         ids = list(run_ids)
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
+        select = _SELECT_WITH_CURVES if curves else _SELECT_WITHOUT_CURVES
         with self._connect() as db:
-            rows = db.execute(f"{_SELECT_WITH_CURVES} WHERE id IN ({marks}) ORDER BY id", ids)
-            return [_record(row, True, self.folder) for row in rows]
+            rows = db.execute(f"{select} WHERE id IN ({marks}) ORDER BY id", ids)
+            return [_record(row, curves, self.folder) for row in rows]
 
     def _row(self, values: Iterable[Any]) -> RunRow:
         row = RunRow._make(values)
