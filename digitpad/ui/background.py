@@ -151,9 +151,14 @@ class NewestOnly:
     def _run_next(self) -> None:
         prepare, on_done, on_error = self._next
         self._next = None
+        try:
+            work = prepare()
+        except Exception as exc:  # said like a failed call; the next request still runs
+            on_error(str(exc).strip() or type(exc).__name__)
+            return
         self.busy = True
         run_in_background(
-            prepare(),
+            work,
             lambda result: self._finished(on_done, result),
             lambda message: self._finished(on_error, message),
             self._receiver,

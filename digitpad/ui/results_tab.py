@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.core.run_summary import describe_record
-from digitpad.core.runs import RunRecord, RunRow, RunStore
+from digitpad.core.runs import RunRecord, RunRow, RunStore, RunStoreError
 from digitpad.core.specs import MODEL_KINDS
+from digitpad.core.status import RunStatus
 from digitpad.core.sweep_ids import sweep_key
 from digitpad.core.sweeps import sweep_for_id
 from digitpad.ui.curves import make_plot
@@ -397,6 +398,9 @@ class ResultsTab(QWidget):
         selected = self.selected_rows()
         if not selected:
             return
+        if any(r.status == RunStatus.RUNNING for r in selected):
+            self.message.emit("A running run cannot be deleted; stop it first.")
+            return
         ids = sorted(r.id for r in selected)
         answer = QMessageBox.question(
             self,
@@ -406,10 +410,11 @@ class ResultsTab(QWidget):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        if any(r.status == "running" for r in selected):
-            self.message.emit("A running run cannot be deleted; stop it first.")
+        try:
+            self.store.delete(ids)
+        except RunStoreError as exc:
+            self.message.emit(f"Not deleted: {exc}")
             return
-        self.store.delete(ids)
         self.model.remove_ids(set(ids))
 
     def export_csv(self, path: str | None = None) -> str | None:

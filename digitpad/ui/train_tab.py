@@ -224,8 +224,11 @@ class TrainTab(QWidget):
         """Stop any job, wait for it and end the workers (window closing)."""
         if self.control is not None:
             self.control.stop()
-        if self._pool.waitForDone(120_000):
-            self._running = False  # its last report may never be read now: the window closes
+        if not self._pool.waitForDone(120_000):
+            # The job's thread still uses the engine: closing it under that thread would race
+            # it. Its workers end with this process (they watch for their parent).
+            return
+        self._running = False  # its last report may never be read now: the window closes
         if self.engine is not None:
             self.engine.close()
             self.engine = None
