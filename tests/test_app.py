@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from importlib.metadata import version
 
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath
@@ -31,7 +32,14 @@ def test_screenshot_writes_a_png(qtbot, tmp_path):
 def test_the_qt_binding_does_not_wear_down_none_while_painting(qtbot):
     """PySide6 6.12.0 dropped a reference to None on every call of many void methods
     (QPainter.setPen, QPainterPath.lineTo...): after enough drawing the app aborted with
-    "deallocating None". pyproject.toml excludes it; this guards any other version."""
+    "deallocating None". pyproject.toml excludes it; this guards any other version.
+
+    From Python 3.12 None is immortal (PEP 683): its count never moves, so the bug cannot
+    abort the app there and no count can show it; the installed version is checked alone.
+    """
+    assert version("PySide6-Essentials") != "6.12.0"
+    if sys.version_info >= (3, 12):
+        return
     image = QImage(50, 50, QImage.Format.Format_RGB32)
     painter = QPainter(image)
     path = QPainterPath(QPointF(0, 0))

@@ -132,8 +132,10 @@ def test_skip_and_stop_pressed_while_the_workers_load_are_not_lost(window, qtbot
     finished.clear()
     with qtbot.waitSignal(tab.trainingEnded, timeout=60_000):
         tab.run_specs([tab.form.spec()])  # to the workers kept from above
-        tab.stop_training()
-    assert [r.status for r in finished] in ([], ["stopped"])
+        qtbot.waitUntil(lambda: tab.running_list.count() == 1, timeout=30_000)
+        tab.stop_training()  # at once, before its first batch has been seen
+    assert [r.status for r in finished] == ["stopped"]
+    assert "running" not in {r.status for r in window.store.list_runs()}
 
 
 def test_gui_thread_keeps_working_while_training(window, qtbot):
