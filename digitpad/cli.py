@@ -336,9 +336,12 @@ def make_engine(args: argparse.Namespace, store: RunStore) -> Engine:
     """The engine on the backend the flags ask for; a cluster that cannot be reached is
     one line and exit code 2, before anything is trained."""
     try:
-        return Engine(store, make_backend(args.cluster, args.jobs))
+        backend = make_backend(args.cluster, args.jobs)
     except (ValueError, BackendError) as exc:
         _fail(f"digitpad {args.command}: error: {exc}")
+    if backend.warning:
+        print(f"digitpad {args.command}: warning: {backend.warning}", file=sys.stderr)
+    return Engine(store, backend)
 
 
 def run_job(engine: Engine, job: Job, data, on_event: Callable[[EngineEvent], None]) -> JobControl:

@@ -173,3 +173,19 @@ def styled_digits(qapp) -> tuple[np.ndarray, np.ndarray]:
     from digitpad.ui.sample_digits import styled_images
 
     return styled_images(per_digit=12, seed=0, slant_deg=-25)
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """A Dask scheduler and two one-thread worker processes on this machine (started by the
+    first test that asks, kept for the session)."""
+    import distributed
+
+    with distributed.LocalCluster(
+        n_workers=2,
+        processes=True,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+    ) as local:
+        yield local.scheduler_address

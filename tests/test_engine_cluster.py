@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import signal
 import socket
 import time
 
@@ -16,6 +15,7 @@ import pytest
 from conftest import drive
 from digitpad.cli import main
 from digitpad.core.engine import (
+    BackendError,
     Engine,
     Job,
     JobControl,
@@ -25,26 +25,13 @@ from digitpad.core.engine import (
     RunProgress,
     RunStarted,
 )
-from digitpad.core.engine.cluster import DaskBackend
+from digitpad.core.engine.cluster import DaskBackend, open_address_warning
 from digitpad.core.engine.events import WorkerProgress
 from digitpad.core.engine.worker import RunOrder
 from digitpad.core.predictor import Predictor, run_source
 from digitpad.core.runs import RunStore
 from digitpad.core.specs import RunSpec
 from digitpad.core.sweeps import custom_sweep
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    """A scheduler and two one-thread worker processes on this machine, for the module."""
-    with distributed.LocalCluster(
-        n_workers=2,
-        processes=True,
-        threads_per_worker=1,
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as local:
-        yield local.scheduler_address
 
 
 def test_a_sweep_trains_on_the_cluster_and_lands_in_the_local_store(cluster, tmp_path, mnist):
@@ -99,35 +86,6 @@ def test_stop_reaches_the_running_runs_and_cancels_the_queued_ones(cluster, tmp_
     assert all(r.result.epochs_run < 300 for r in records)
     assert len(store.list_runs()) == 2  # the two queued runs never started
     assert events[-1] == JobDone(stopped=True)
-
-
-def test_a_killed_worker_leaves_its_run_interrupted_and_the_others_done(cluster, tmp_path, mnist):
-    store = RunStore(tmp_path)
-    backend = DaskBackend(cluster)
-    engine = Engine(store, backend)
-    long = RunSpec(neurons=64, epochs=300, batch_size=50, train_limit=3000)
-    job = Job.plan(
-        [(long, None)] + [(RunSpec(neurons=n, epochs=1, train_limit=2000), None) for n in (8, 9)]
-    )
-    killed = []
-
-    def kill_the_long_runs_worker(event):
-        if killed or not isinstance(event, RunProgress) or event.index != 0:
-            return
-        key = f"digitpad-run-{backend._token}-{event.run_id}"
-        (address,) = [w for w, keys in backend.client.processing().items() if key in keys]
-        pid = backend.client.run(os.getpid, workers=[address])[address]
-        os.kill(pid, signal.SIGKILL)
-        killed.append(pid)
-
-    try:
-        events = drive(engine, job, mnist, on_event=kill_the_long_runs_worker)
-    finally:
-        engine.close()
-    records = {e.index: e.record for e in events if isinstance(e, RunFinished)}
-    assert records[0].status == "interrupted" and "worker was lost" in records[0].error
-    assert records[1].status == records[2].status == "done"
-    assert len(RunStore(tmp_path).list_runs()) == 3
 
 
 def test_an_unreachable_scheduler_is_one_line_and_exit_code_2(capsys, digitpad_home):
@@ -254,3 +212,78 @@ def test_stop_works_while_waiting_for_a_worker(lonely_scheduler, tmp_path, mnist
     assert not any(isinstance(e, JobFailed) for e in events)  # ended by the stop, not the wait
     (record,) = store.list_runs()
     assert record.status == "interrupted" and "stopped before" in record.error
+
+
+def test_a_tls_scheduler_trains_with_certificates_from_dasks_configuration(tmp_path, mnist):
+    """A class's cluster on TLS: the certificates come from Dask's own configuration (here
+    set in code; in a classroom, ~/.config/dask/*.yaml or DASK_* variables)."""
+    import dask
+    from distributed.security import Security
+
+    secure = Security.temporary()
+    paths = {}
+    for name, pem in {
+        "ca": secure.tls_ca_file,
+        "cert": secure.tls_client_cert,
+        "key": secure.tls_client_key,
+    }.items():
+        paths[name] = tmp_path / f"{name}.pem"
+        paths[name].write_text(pem)
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,  # a worker in this process: no second TensorFlow to start
+        protocol="tls://",
+        host="127.0.0.1",
+        security=secure,
+        dashboard_address="127.0.0.1:0",
+    ) as local:
+        address = local.scheduler_address
+        assert address.startswith("tls://")
+        with pytest.raises(BackendError, match="certificates"):  # no configuration: no entry
+            DaskBackend(address, timeout=3)
+        config = {
+            "distributed.comm.tls.ca-file": str(paths["ca"]),
+            "distributed.comm.tls.client.cert": str(paths["cert"]),
+            "distributed.comm.tls.client.key": str(paths["key"]),
+        }
+        with dask.config.set(config):
+            backend = DaskBackend(address)
+            assert backend.warning is None
+            store = RunStore(tmp_path / "home")
+            engine = Engine(store, backend)
+            try:
+                events = drive(engine, Job.single(RunSpec(neurons=8, train_limit=600)), mnist)
+            finally:
+                engine.close()
+    (record,) = [e.record for e in events if isinstance(e, RunFinished)]
+    assert record.status == "done", record.error
+
+
+@pytest.mark.parametrize(
+    "address, warned",
+    [
+        ("tcp://192.0.2.10:8786", True),
+        ("192.0.2.10:8786", True),
+        ("tcp://scheduler.school.example:8786", True),
+        ("tcp://127.0.0.1:8786", False),
+        ("tcp://localhost:8786", False),
+        ("tcp://[::1]:8786", False),
+        ("tls://192.0.2.10:8786", False),
+    ],
+)
+def test_a_plain_tcp_scheduler_elsewhere_is_warned_about(address, warned):
+    warning = open_address_warning(address)
+    assert (warning is not None) == warned
+    if warned:
+        assert "anyone who can reach the scheduler can run code" in warning
+        assert "\n" not in warning
+
+
+def test_the_command_line_prints_the_warning_once(cluster, capsys, monkeypatch, digitpad_home):
+    from digitpad.core.engine import cluster as cluster_module
+
+    monkeypatch.setattr(cluster_module, "open_address_warning", lambda address: "plain TCP")
+    assert main(["train", "--cluster", cluster, "--neurons", "8", "--train-limit", "600"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning: plain TCP") == 1

@@ -4,10 +4,21 @@ that drops the job."""
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 
 from conftest import drive, tiny_mnist
-from digitpad.core.engine import Engine, Job, JobDone, JobFailed, RunFinished, RunStarted
+from digitpad.core.engine import (
+    Engine,
+    Job,
+    JobDone,
+    JobFailed,
+    RunFinished,
+    RunProgress,
+    RunStarted,
+)
 from digitpad.core.engine import local as local_module
 from digitpad.core.engine.events import WorkerResult
 from digitpad.core.engine.local import LocalBackend
@@ -26,6 +37,7 @@ class BreakingBackend:
 
     name = "a backend that breaks"
     shares_files = True
+    warning = None
 
     def __init__(self):
         self.stopped = False
@@ -129,3 +141,41 @@ def test_a_run_deleted_while_it_trained_still_reports_its_outcome(tmp_path, outc
     record = record_outcome(store, message, spec)
     assert record.id == run_id and record.spec == spec
     assert record.status == (RunStatus.DONE if outcome == "done" else RunStatus.FAILED)
+
+
+@pytest.fixture(params=["local", "dask"])
+def two_workers(request):
+    """Two workers of either backend: local processes, or the Dask cluster's two."""
+    if request.param == "local":
+        backend = LocalBackend(jobs=2)
+    else:
+        from digitpad.core.engine.cluster import DaskBackend
+
+        backend = DaskBackend(request.getfixturevalue("cluster"))
+    yield request.param, backend
+    backend.close()
+
+
+def test_a_killed_worker_marks_its_run_interrupted_and_the_others_finish(
+    two_workers, tmp_path, mnist
+):
+    kind, backend = two_workers
+    store = RunStore(tmp_path)
+    engine = Engine(store, backend)
+    long = RunSpec(neurons=64, epochs=300, batch_size=50, train_limit=3000)
+    job = Job.plan([(long, None), (small(8, limit=2000), None), (small(9, limit=2000), None)])
+    killed = []
+
+    def kill_the_long_one(event):
+        if isinstance(event, RunProgress) and event.index == 0 and not killed:
+            pid = backend.pids()[event.run_id]
+            os.kill(pid, signal.SIGKILL)  # as the kernel's out-of-memory killer would
+            killed.append(pid)
+
+    events = drive(engine, job, mnist, on_event=kill_the_long_one)
+    records = {e.index: e.record for e in events if isinstance(e, RunFinished)}
+    lost = {"local": "ended unexpectedly", "dask": "worker was lost"}[kind]
+    assert records[0].status == RunStatus.INTERRUPTED and lost in records[0].error
+    assert records[1].status == records[2].status == RunStatus.DONE
+    assert killed[0] not in {records[1].result.trained_pid, records[2].result.trained_pid}
+    assert len(RunStore(tmp_path).list_runs()) == 3

@@ -114,29 +114,6 @@ def test_skip_ends_one_run_and_the_job_goes_on(tmp_path, mnist):
     assert statuses == {0: "stopped", 1: "done"}
 
 
-def test_a_killed_worker_marks_its_run_interrupted_and_the_others_finish(tmp_path, mnist):
-    store = RunStore(tmp_path)
-    backend = LocalBackend(jobs=2)
-    engine = Engine(store, backend)
-    job = Job.plan([(small(64, epochs=500, limit=5000), None), (small(8), None), (small(9), None)])
-    killed = []
-
-    def kill_the_long_one(event):
-        if isinstance(event, RunProgress) and event.index == 0 and not killed:
-            pid = backend.pids()[event.run_id]
-            os.kill(pid, signal.SIGKILL)  # as the kernel's out-of-memory killer would
-            killed.append(pid)
-
-    try:
-        events = drive(engine, job, mnist, on_event=kill_the_long_one)
-    finally:
-        engine.close()
-    records = {e.index: e.record for e in events if isinstance(e, RunFinished)}
-    assert records[0].status == "interrupted" and "ended unexpectedly" in records[0].error
-    assert records[1].status == records[2].status == "done"
-    assert killed[0] not in {records[1].result.trained_pid, records[2].result.trained_pid}
-
-
 def test_ctrl_c_reaches_the_workers_without_cutting_their_run(tmp_path, mnist):
     store = RunStore(tmp_path)
     backend = LocalBackend(jobs=1)

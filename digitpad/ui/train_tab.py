@@ -199,7 +199,10 @@ class TrainTab(QWidget):
             if self.engine is not None:
                 self.engine.close()
                 self.engine = None
-            self.engine = Engine(self.store, make_backend(address))
+            backend = make_backend(address)
+            if backend.warning:
+                self.message.emit(backend.warning)  # queued to the GUI thread
+            self.engine = Engine(self.store, backend)
             self._engine_address = address
         return self.engine
 

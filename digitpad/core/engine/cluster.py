@@ -16,6 +16,8 @@ instead of training twice.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
+import os
 import queue
 import tempfile
 import threading
@@ -24,6 +26,7 @@ import uuid
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from digitpad.core.data import MnistData
 from digitpad.core.engine.engine import BackendError
@@ -69,9 +72,17 @@ class DaskBackend:
             ) from exc
         self.address = address
         self.name = f"Dask cluster {address}"
+        self.warning = open_address_warning(address)
         try:
             self.client = Client(address, timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:  # TypeError: TLS unset
+            if address.startswith("tls://"):
+                raise ClusterUnavailable(
+                    f"cannot open a TLS connection to the Dask scheduler at {address} "
+                    f"({_first_line(exc)}); give this computer the cluster's certificates "
+                    "through Dask's configuration (distributed.comm.tls.ca-file, "
+                    "client.cert and client.key; see docs/cluster.md)"
+                ) from exc
             raise ClusterUnavailable(
                 f"cannot reach the Dask scheduler at {address} ({_first_line(exc)}); start "
                 "it with 'dask scheduler' and its workers with 'dask worker "
@@ -234,6 +245,16 @@ class DaskBackend:
         with contextlib.suppress(Exception):
             self.client.cancel(futures)
 
+    def pids(self) -> dict[int, int]:
+        """Which worker process has taken which run: {run id: pid}."""
+        out: dict[int, int] = {}
+        for address, keys in self.client.processing().items():
+            taken = [i for i in list(self._futures) if self._key(i) in keys]
+            if taken:
+                pid = self.client.run(os.getpid, workers=[address])[address]
+                out.update(dict.fromkeys(taken, pid))
+        return out
+
     def _key(self, run_id: int) -> str:
         return f"digitpad-run-{self._token}-{run_id}"
 
@@ -254,6 +275,29 @@ class DaskBackend:
         with contextlib.suppress(Exception):
             self.client.unsubscribe_topic(self._topic)
         self.client.close()
+
+
+def open_address_warning(address: str) -> str | None:
+    """A one-line warning for a scheduler reached without TLS from another computer: Dask
+    runs whatever its clients send, so anyone who can reach it can run code on its
+    workers. None for ``tls://`` and for this computer's own (loopback) addresses."""
+    scheme, _, rest = address.partition("://")
+    if not rest:
+        scheme, rest = "tcp", address  # Dask's default
+    if scheme != "tcp":
+        return None
+    host = urlsplit(f"//{rest}").hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return None
+    return (
+        f"{address} is plain, unauthenticated TCP: anyone who can reach the scheduler can "
+        "run code on its workers; use tls:// with certificates (docs/cluster.md) outside a "
+        "trusted network"
+    )
 
 
 def _root(exc: BaseException) -> BaseException:

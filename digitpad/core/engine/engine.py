@@ -38,6 +38,7 @@ class Backend(Protocol):
 
     name: str
     shares_files: bool  # True: workers write models straight into the store's folders
+    warning: str | None  # one line the user should see before training here (or None)
 
     def slots(self) -> int: ...
     def start_job(self, runs: int) -> None: ...

@@ -135,6 +135,7 @@ class LocalBackend:
 
     name = "this computer"
     shares_files = True  # workers save models straight into the store's folders
+    warning = None
 
     def __init__(self, jobs: int | None = None, recycle_mib: float = RECYCLE_MIB):
         if jobs is not None and jobs < 1:
