@@ -22,11 +22,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from PySide6.QtWidgets import QApplication
 
-from digitpad.core.data import load_dataset
-from digitpad.core.environment import cpu_name
-from digitpad.core.finetune import EPOCHS, LEARNING_RATE, finetune, plan_finetune
-from digitpad.core.predictor import ModelSource
-from digitpad.ui.sample_digits import styled_images
+from digitpad.core.data.mnist import load_dataset
+from digitpad.core.inference.predictor import ModelSource
+from digitpad.core.machine.environment import cpu_name
+from digitpad.core.mydigits.finetune import EPOCHS, LEARNING_RATE, finetune, plan_finetune
+from digitpad.ui.draw.sample_digits import styled_images
 
 
 def main() -> int:

@@ -26,9 +26,9 @@ os.environ.setdefault("DIGITPAD_HOME", tempfile.mkdtemp(prefix="digitpad-bench-"
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
-from digitpad.core.data import shared_mnist
+from digitpad.core.data.mnist import shared_mnist
 from digitpad.core.engine import Engine, Job
-from digitpad.core.specs import RunSpec
+from digitpad.core.nets.specs import RunSpec
 from digitpad.ui import MainWindow
 
 

@@ -28,13 +28,13 @@ os.environ.setdefault("DIGITPAD_HOME", tempfile.mkdtemp(prefix="bench-inside-"))
 from gui_timing import Ticks, report, wait
 from PySide6.QtWidgets import QApplication
 
-from digitpad.core.environment import cpu_name
-from digitpad.core.models import build_model
-from digitpad.core.predictor import ModelSource
-from digitpad.core.saliency import Method
-from digitpad.core.specs import RunSpec
+from digitpad.core.inference.predictor import ModelSource
+from digitpad.core.inside.saliency import Method
+from digitpad.core.machine.environment import cpu_name
+from digitpad.core.nets.models import build_model
+from digitpad.core.nets.specs import RunSpec
 from digitpad.ui import MainWindow
-from digitpad.ui.sample_digits import DIGITS, place
+from digitpad.ui.draw.sample_digits import DIGITS, place
 
 TARGET_MS = 50
 

@@ -21,10 +21,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from PySide6.QtWidgets import QApplication
 
-from digitpad.core.predictor import ModelSource, Predictor
-from digitpad.core.preprocess import to_mnist
-from digitpad.ui.canvas import DrawingCanvas
-from digitpad.ui.sample_digits import DIGITS, place
+from digitpad.core.data.preprocess import to_mnist
+from digitpad.core.inference.predictor import ModelSource, Predictor
+from digitpad.ui.draw.canvas import DrawingCanvas
+from digitpad.ui.draw.sample_digits import DIGITS, place
 
 
 def percentiles(samples: list[float]) -> str:

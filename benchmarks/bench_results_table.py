@@ -24,11 +24,11 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from digitpad.core.results import RunResult
-from digitpad.core.runs import RunStore
-from digitpad.core.specs import RunSpec
-from digitpad.ui.results_model import COLUMN_INDEX
-from digitpad.ui.results_tab import ResultsTab
+from digitpad.core.nets.results import RunResult
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.store.runs import RunStore
+from digitpad.ui.results.results_model import COLUMN_INDEX
+from digitpad.ui.results.results_tab import ResultsTab
 
 
 def fill(store: RunStore, count: int, seed: int = 0) -> None:

@@ -79,11 +79,11 @@ def soak_cli(args) -> tuple[list[float], list[float]]:
 
 
 def soak_engine(args) -> tuple[list[float], list[float]]:
-    from digitpad.core.data import load_dataset
+    from digitpad.core.data.mnist import load_dataset
     from digitpad.core.engine import Engine, Job, RunFinished
-    from digitpad.core.runs import RunStore
-    from digitpad.core.specs import RunSpec
-    from digitpad.core.sweeps import custom_sweep
+    from digitpad.core.lab.sweeps import custom_sweep
+    from digitpad.core.nets.specs import RunSpec
+    from digitpad.core.store.runs import RunStore
 
     data = load_dataset()
     engine = Engine(RunStore(tempfile.mkdtemp(prefix="digitpad-soak-")))

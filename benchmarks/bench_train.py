@@ -19,9 +19,9 @@ import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from digitpad.core.data import load_dataset
-from digitpad.core.specs import RunSpec
-from digitpad.core.training import train
+from digitpad.core.data.mnist import load_dataset
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.nets.training import train
 
 
 # --- the lab report's code, written its way (numpy arrays, to_categorical, verbose=2) ---------

@@ -19,11 +19,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from digitpad.core.data import load_dataset
-from digitpad.core.environment import cpu_name
-from digitpad.core.inside import Inspector
-from digitpad.core.predictor import ModelSource, Predictor
-from digitpad.core.saliency import Method, methods_for, saliency, spearman
+from digitpad.core.data.mnist import load_dataset
+from digitpad.core.inference.predictor import ModelSource, Predictor
+from digitpad.core.inside.layers import Inspector
+from digitpad.core.inside.saliency import Method, methods_for, saliency, spearman
+from digitpad.core.machine.environment import cpu_name
 
 
 def main() -> int:

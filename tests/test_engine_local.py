@@ -22,11 +22,11 @@ from digitpad.core.engine import (
     RunStarted,
 )
 from digitpad.core.engine.local import LocalBackend
-from digitpad.core.processes import pid_alive
-from digitpad.core.runs import RunStore
-from digitpad.core.specs import RunSpec
-from digitpad.core.status import RunStatus
-from digitpad.core.sweeps import custom_sweep
+from digitpad.core.lab.sweeps import custom_sweep
+from digitpad.core.machine.processes import pid_alive
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.nets.status import RunStatus
+from digitpad.core.store.runs import RunStore
 
 
 def small(neurons: int, epochs: int = 1, limit: int = 2000, **changes) -> RunSpec:
@@ -175,11 +175,11 @@ def test_a_worker_killed_between_two_jobs_is_replaced_quietly(tmp_path, mnist):
 
 CALLER = """
 import sys
-from digitpad.core.data import load_dataset
+from digitpad.core.data.mnist import load_dataset
 from digitpad.core.engine import Engine, Job, RunProgress, RunFinished
 from digitpad.core.engine.local import LocalBackend
-from digitpad.core.runs import RunStore
-from digitpad.core.specs import RunSpec
+from digitpad.core.store.runs import RunStore
+from digitpad.core.nets.specs import RunSpec
 
 if __name__ == "__main__":
     backend = LocalBackend(jobs=1)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from digitpad.core.engine import Job, JobControl, RunFinished, RunProgress, RunStarted
 from digitpad.core.engine.progress import JobProgress
-from digitpad.core.results import Progress
-from digitpad.core.runs import Cell, RunRecord
-from digitpad.core.specs import RunSpec
-from digitpad.core.status import RunStatus
-from digitpad.core.sweep_ids import make_sweep_id, parse_sweep_id, sweep_key
-from digitpad.core.sweeps import PRESETS
+from digitpad.core.lab.sweep_ids import make_sweep_id, parse_sweep_id, sweep_key
+from digitpad.core.lab.sweeps import PRESETS
+from digitpad.core.nets.results import Progress
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.nets.status import RunStatus
+from digitpad.core.store.runs import Cell, RunRecord
 
 
 def test_the_window_exercise_8_preset_costs_one_20_epoch_run():

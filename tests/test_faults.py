@@ -13,8 +13,8 @@ import time
 import pytest
 
 from conftest import fake_result, record_run, share
-from digitpad.core.runs import PENDING_RESULT, RunStore, RunStoreError
-from digitpad.core.specs import RunSpec
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.store.runs import PENDING_RESULT, RunStore, RunStoreError
 from digitpad.ui import MainWindow
 
 
@@ -119,7 +119,7 @@ def read_only_connections(monkeypatch, folder) -> None:
             return real_connect(path, *args, **kwargs)
         return real_connect(f"file:{path}?mode=ro", *args, uri=True, **kwargs)
 
-    monkeypatch.setattr("digitpad.core.runs.sqlite3.connect", connect)
+    monkeypatch.setattr("digitpad.core.store.runs.sqlite3.connect", connect)
 
 
 def test_read_only_database_is_named_with_the_fix(tmp_path, monkeypatch):

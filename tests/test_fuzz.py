@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from digitpad.cli import main
-from digitpad.core.preprocess import to_mnist
-from digitpad.core.specs import RunSpec, problems_of
+from digitpad.core.data.preprocess import to_mnist
+from digitpad.core.nets.specs import RunSpec, problems_of
 
 # derandomize: `make test` explores the same examples every time, so CI is reproducible.
 SLOW = settings(
@@ -142,7 +142,7 @@ def dropped_files(draw):
 @settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(data=dropped_files(), suffix=st.sampled_from([".png", ".bmp", ".jpg", ".txt", ""]))
 def test_any_file_dropped_on_the_canvas_is_read_or_refused_clearly(qtbot, tmp_path, data, suffix):
-    from digitpad.ui.canvas import DrawingCanvas
+    from digitpad.ui.draw.canvas import DrawingCanvas
 
     canvas = DrawingCanvas()
     qtbot.addWidget(canvas)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitpad.core.inside import Inspector, tile, tile_at
-from digitpad.core.predictor import ModelSource, Predictor
-from digitpad.core.preprocess import mnist_stages, to_mnist
-from digitpad.core.saliency import (
+from digitpad.core.data.preprocess import mnist_stages, to_mnist
+from digitpad.core.inference.predictor import ModelSource, Predictor
+from digitpad.core.inside.layers import Inspector, tile, tile_at
+from digitpad.core.inside.saliency import (
     Method,
     SaliencyError,
     methods_for,
@@ -16,7 +16,7 @@ from digitpad.core.saliency import (
     saliency,
     spearman,
 )
-from digitpad.core.specs import RunSpec
+from digitpad.core.nets.specs import RunSpec
 
 SHIPPED = ("mlp", "cnn", "best")
 

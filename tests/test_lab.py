@@ -9,15 +9,15 @@ import pytest
 from conftest import fake_result, record_run
 from digitpad.cli import main
 from digitpad.core.engine import Job
-from digitpad.core.evaluation import confident_mistakes, confusion_matrix, row_normalised
-from digitpad.core.first_five import first_five
-from digitpad.core.lab_report import trend_holds
-from digitpad.core.paths import SHIPPED_WEIGHTS_DIR
-from digitpad.core.predictor import WeightsError
-from digitpad.core.runs import Cell, RunStore
-from digitpad.core.specs import RunSpec
-from digitpad.core.sweep_ids import sweep_key
-from digitpad.core.sweeps import PRESETS, cell_figures, lab_table, metric_pairs, sweep_for_id
+from digitpad.core.inference.predictor import WeightsError
+from digitpad.core.lab.first_five import first_five
+from digitpad.core.lab.sweep_ids import sweep_key
+from digitpad.core.lab.sweeps import PRESETS, cell_figures, lab_table, metric_pairs, sweep_for_id
+from digitpad.core.machine.paths import SHIPPED_WEIGHTS_DIR
+from digitpad.core.nets.evaluation import confident_mistakes, confusion_matrix, row_normalised
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.report.lab_report import trend_holds
+from digitpad.core.store.runs import Cell, RunStore
 
 
 def cells_of(jobs, exercise):

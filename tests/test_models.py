@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from digitpad.core.models import build_model
-from digitpad.core.specs import RunSpec
+from digitpad.core.nets.models import build_model
+from digitpad.core.nets.specs import RunSpec
 
 
 def layer_summary(model):

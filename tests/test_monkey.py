@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
-from digitpad.core.specs import RunSpec
+from digitpad.core.nets.specs import RunSpec
 
 ACTIONS = 2000
 KEYS = [

@@ -9,12 +9,12 @@ import pytest
 
 from conftest import fake_result
 from digitpad.cli import main
-from digitpad.core.finetune import finetune, plan_finetune
-from digitpad.core.my_digits import CORRECTED, MyDigitsError, read_npz, write_npz
-from digitpad.core.personal import check_teachable, split_held_out
-from digitpad.core.predictor import ModelSource, Predictor
-from digitpad.core.runs import RunStore
-from digitpad.core.specs import RunSpec
+from digitpad.core.inference.predictor import ModelSource, Predictor
+from digitpad.core.mydigits.finetune import finetune, plan_finetune
+from digitpad.core.mydigits.personal import check_teachable, split_held_out
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.store.my_digits import CORRECTED, MyDigitsError, read_npz, write_npz
+from digitpad.core.store.runs import RunStore
 
 
 @pytest.fixture

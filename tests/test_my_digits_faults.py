@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QPushButton, QToolButton, QWidget
 from test_faults import hold_lock, read_only_connections, release
 from test_ui_my_digits import draw_digit, menu_action
 
-from digitpad.core.my_digits import PENDING_FOLDER, MyDigitsUnavailable
-from digitpad.core.runs import RunStore
+from digitpad.core.store.my_digits import PENDING_FOLDER, MyDigitsUnavailable
+from digitpad.core.store.runs import RunStore
 
 
 def a_drawing(seed: int) -> np.ndarray:

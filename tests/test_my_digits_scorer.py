@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from test_store_paths import run_with_model
 
-from digitpad.core import personal
-from digitpad.core.predictor import WeightsError
-from digitpad.core.runs import RunStore
-from digitpad.ui.my_digits_scorer import MyDigitsScorer
+from digitpad.core.inference.predictor import WeightsError
+from digitpad.core.mydigits import personal
+from digitpad.core.store.runs import RunStore
+from digitpad.ui.mydigits.my_digits_scorer import MyDigitsScorer
 
 
 class FakePredictor:

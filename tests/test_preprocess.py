@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitpad.core.preprocess import (
+from digitpad.core.data.preprocess import (
     area_resize,
     image_to_ink,
     stroke_width,

@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 
-from digitpad.core import processes
-from digitpad.core.processes import pid_alive
+from digitpad.core.machine import processes
+from digitpad.core.machine.processes import pid_alive
 
 
 def test_a_running_process_is_alive_and_an_ended_one_is_not():

@@ -6,9 +6,9 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelectionModel, Qt
 
 from conftest import fake_result
-from digitpad.core.runs import RunStore
-from digitpad.core.specs import RunSpec
-from digitpad.ui.results_model import BLOCK, COLUMN_INDEX, RunTableModel
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.store.runs import RunStore
+from digitpad.ui.results.results_model import BLOCK, COLUMN_INDEX, RunTableModel
 
 ACCURACY = COLUMN_INDEX["Accuracy"]
 

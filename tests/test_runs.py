@@ -12,8 +12,8 @@ import time
 import pytest
 
 from conftest import fake_result
-from digitpad.core.runs import RunRow, RunStore
-from digitpad.core.specs import RunSpec
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.store.runs import RunRow, RunStore
 
 
 def test_runs_persist_across_store_instances(tmp_path):

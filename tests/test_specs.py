@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digitpad.core.specs import RunSpec, problems_of
+from digitpad.core.nets.specs import RunSpec, problems_of
 
 
 def test_lab_defaults_per_model_kind():
@@ -47,7 +47,7 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_largest_kernel_is_accepted_and_builds():
-    from digitpad.core.models import build_model
+    from digitpad.core.nets.models import build_model
 
     for kind, k in (("cnn", 27), ("cnn_deep", 21)):
         model = build_model(RunSpec.for_model(kind, kernel_size=k))

@@ -8,9 +8,9 @@ import shutil
 import sqlite3
 
 from conftest import fake_result
-from digitpad.core.paths import data_home
-from digitpad.core.runs import RunStore
-from digitpad.core.specs import RunSpec
+from digitpad.core.machine.paths import data_home
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.store.runs import RunStore
 
 
 def run_with_model(store: RunStore) -> int:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import fake_result
-from digitpad.core.runs import RunStore
-from digitpad.core.specs import RunSpec
-from digitpad.core.sweeps import PRESETS, custom_sweep, lab_table
+from digitpad.core.lab.sweeps import PRESETS, custom_sweep, lab_table
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.store.runs import RunStore
 
 
 def test_presets_follow_the_lab():

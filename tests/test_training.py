@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitpad.core.specs import RunSpec
-from digitpad.core.training import evaluate_probabilities, train
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.nets.training import evaluate_probabilities, train
 
 QUICK = {"train_limit": 2000, "epochs": 1}
 
@@ -43,7 +43,7 @@ def test_quick_mlp_run_learns_and_reports(mnist, tmp_path):
 
 
 def test_mlp_runs_many_steps_a_call_and_still_reports_every_chunk(mnist):
-    from digitpad.core.models import steps_per_execution
+    from digitpad.core.nets.models import steps_per_execution
 
     spec = RunSpec(neurons=16, epochs=1, batch_size=32, train_limit=8000, seed=2)
     steps = 8000 // 32

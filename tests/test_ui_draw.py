@@ -9,10 +9,10 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QWidget
 
 from conftest import draw_seven
-from digitpad.core.predictor import ModelSource
+from digitpad.core.inference.predictor import ModelSource
 from digitpad.ui import MainWindow
-from digitpad.ui.canvas import DrawingCanvas
-from digitpad.ui.sample_digits import DIGITS, place
+from digitpad.ui.draw.canvas import DrawingCanvas
+from digitpad.ui.draw.sample_digits import DIGITS, place
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def window_with_damaged_file(qtbot, tmp_path, monkeypatch, name: str):
     network; and the messages it showed."""
     import shutil
 
-    from digitpad.core import paths
+    from digitpad.core.machine import paths
 
     folder = tmp_path / "weights"
     shutil.copytree(paths.SHIPPED_WEIGHTS_DIR, folder)
@@ -118,8 +118,8 @@ def test_damaged_fast_engine_file_still_reads_and_says_why(qtbot, tmp_path, monk
 
 
 def test_digits_read_the_same_at_any_size_place_pen_and_slant(qtbot):
-    from digitpad.core.predictor import Predictor
-    from digitpad.core.preprocess import to_mnist
+    from digitpad.core.data.preprocess import to_mnist
+    from digitpad.core.inference.predictor import Predictor
 
     predictor = Predictor(ModelSource.shipped("best"))
     canvas = DrawingCanvas()

@@ -8,9 +8,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QWidget
 
 from conftest import draw_seven
-from digitpad.core.saliency import Method
+from digitpad.core.inside.saliency import Method
 from digitpad.ui import MainWindow
-from digitpad.ui.inside_view import InsideView, MosaicLabel
+from digitpad.ui.inside.inside_view import InsideView, MosaicLabel
 
 
 @pytest.fixture
@@ -138,7 +138,7 @@ def test_explain_writes_every_picture_and_a_summary(qapp, tmp_path, mnist, capsy
     import json
 
     from digitpad.cli import main
-    from digitpad.ui.pictures import grey_image, save_image
+    from digitpad.ui.common.pictures import grey_image, save_image
 
     picture = tmp_path / "digit.png"
     digit = int(mnist.y_test[0])

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from conftest import child, record_run
-from digitpad.core.predictor import ModelSource, Predictor, run_source
-from digitpad.core.specs import RunSpec
+from digitpad.core.inference.predictor import ModelSource, Predictor, run_source
+from digitpad.core.nets.specs import RunSpec
 
 
 def choose_preset(win, preset_id: str) -> None:

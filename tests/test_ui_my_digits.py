@@ -8,9 +8,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListView, QPushButton, QTableView, QToolButton, QWidget
 
 from conftest import record_run
-from digitpad.core.my_digits import CORRECTED
-from digitpad.core.specs import RunSpec
-from digitpad.ui.sample_digits import styled_set
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.store.my_digits import CORRECTED
+from digitpad.ui.draw.sample_digits import styled_set
 
 
 @pytest.fixture
@@ -138,8 +138,8 @@ def test_results_show_each_runs_score_on_my_digits(window, qtbot, mnist, styled_
     window.results_tab.reload()
     with qtbot.waitSignal(window.my_digits_tab.scorer.finished, timeout=60_000):
         window.my_digits_tab.refresh()
-    from digitpad.core.predictor import Predictor, run_source
-    from digitpad.ui.results_model import COLUMN_INDEX
+    from digitpad.core.inference.predictor import Predictor, run_source
+    from digitpad.ui.results.results_model import COLUMN_INDEX
 
     probs = Predictor(run_source(record)).predict_batch(images / 255.0)
     expected = float(np.mean(probs.argmax(1) == labels))

@@ -7,8 +7,8 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton, QTableView
 
 from conftest import child
-from digitpad.core.specs import RunSpec
-from digitpad.ui.background import NewestOnly
+from digitpad.core.nets.specs import RunSpec
+from digitpad.ui.common.background import NewestOnly
 
 
 def test_a_failing_prepare_is_reported_and_the_next_request_still_runs(qtbot):

@@ -9,10 +9,10 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QMessageBox, QPushButton, QSpinBox, QTableView
 
 from conftest import child, fake_result, share
-from digitpad.core.runs import RunStore
-from digitpad.core.specs import RunSpec
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.store.runs import RunStore
 from digitpad.ui import MainWindow
-from digitpad.ui.results_model import COLUMN_INDEX, RunTableModel
+from digitpad.ui.results.results_model import COLUMN_INDEX, RunTableModel
 
 OBJECT_NAMES = [
     "canvas",

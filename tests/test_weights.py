@@ -10,10 +10,15 @@ import sys
 import numpy as np
 import pytest
 
-from digitpad.core.paths import SHIPPED_WEIGHTS_DIR
-from digitpad.core.predictor import ModelSource, Predictor, WeightsError, load_first_available
-from digitpad.core.preprocess import to_mnist
-from digitpad.core.weights import SHIPPED, export_litert
+from digitpad.core.data.preprocess import to_mnist
+from digitpad.core.inference.predictor import (
+    ModelSource,
+    Predictor,
+    WeightsError,
+    load_first_available,
+)
+from digitpad.core.inference.weights import SHIPPED, export_litert
+from digitpad.core.machine.paths import SHIPPED_WEIGHTS_DIR
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +61,7 @@ def test_canvas_engine_needs_no_tensorflow():
     """The drawing pad is ready without TensorFlow's multi-second import."""
     code = (
         "import sys, numpy as np\n"
-        "from digitpad.core.predictor import ModelSource, Predictor\n"
+        "from digitpad.core.inference.predictor import ModelSource, Predictor\n"
         "p = Predictor(ModelSource.shipped('best'))\n"
         "probs = p.predict(np.zeros((28, 28), np.float32))\n"
         "print(p.engine, round(float(probs.sum()), 4), 'tensorflow' in sys.modules)\n"

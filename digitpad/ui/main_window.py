@@ -12,21 +12,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, QTimer
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget, QWidget
 
-from digitpad.core.paths import PACKAGE_DIR, data_home
-from digitpad.core.predictor import run_source
-from digitpad.core.runs import RunRecord, RunStore, RunStoreError
-from digitpad.ui.background import wait_for_background
-from digitpad.ui.draw_tab import DrawTab
-from digitpad.ui.lazy_page import LazyPage
-from digitpad.ui.model_loader import ModelLoader
-from digitpad.ui.my_digits_scorer import MyDigitsScorer
-from digitpad.ui.results_tab import ResultsTab
-from digitpad.ui.train_tab import TrainTab
+from digitpad.core.inference.predictor import run_source
+from digitpad.core.machine.paths import PACKAGE_DIR, data_home
+from digitpad.core.store.runs import RunRecord, RunStore, RunStoreError
+from digitpad.ui.common.background import wait_for_background
+from digitpad.ui.common.lazy_page import LazyPage
+from digitpad.ui.draw.draw_tab import DrawTab
+from digitpad.ui.draw.model_loader import ModelLoader
+from digitpad.ui.mydigits.my_digits_scorer import MyDigitsScorer
+from digitpad.ui.results.results_tab import ResultsTab
+from digitpad.ui.train.train_tab import TrainTab
 
 if TYPE_CHECKING:
-    from digitpad.ui.my_digits_tab import MyDigitsTab
+    from digitpad.ui.mydigits.my_digits_tab import MyDigitsTab
 
 ICON_PATH = PACKAGE_DIR / "ui" / "icon.png"
 TAB_NAMES = ("draw", "train", "results", "mydigits")
@@ -56,6 +56,13 @@ def open_store(home: Path) -> RunStore:
         return store
 
 
+def make_inside_view() -> QWidget:
+    """The draw tab's "Look inside" view; its modules load when it is first opened."""
+    from digitpad.ui.inside.inside_view import InsideView
+
+    return InsideView()
+
+
 class MainWindow(QMainWindow):
     """DigitPad's window; builds with no arguments (data folder from ``DIGITPAD_HOME``).
 
@@ -74,7 +81,7 @@ class MainWindow(QMainWindow):
 
         # The GUI never waits on another program's lock: a drawing is kept aside instead.
         self.my_digits = self.store.my_digits(timeout=GUI_WRITE_TIMEOUT_S)
-        self.draw_tab = DrawTab(self.loader, self.my_digits)
+        self.draw_tab = DrawTab(self.loader, self.my_digits, make_inside_view)
         self.train_tab = TrainTab(self.store)
         self.results_tab = ResultsTab(self.store)
         self.scorer = MyDigitsScorer(self.store, self.my_digits, self)
@@ -199,7 +206,9 @@ class MainWindow(QMainWindow):
         return self.my_digits_page.content()
 
     def _make_my_digits_tab(self) -> MyDigitsTab:
-        from digitpad.ui.my_digits_tab import MyDigitsTab  # its modules load when first shown
+        from digitpad.ui.mydigits.my_digits_tab import (
+            MyDigitsTab,  # its modules load when first shown
+        )
 
         tab = MyDigitsTab(self.store, self.my_digits, self.scorer)
         tab.message.connect(self.show_message)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 
+from digitpad.core.engine.backend import Backend, BackendError
 from digitpad.core.engine.control import JobControl
-from digitpad.core.engine.engine import Backend, BackendError, Engine
+from digitpad.core.engine.engine import Engine
 from digitpad.core.engine.events import (
     EngineEvent,
     JobDone,

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from digitpad.core.data import MnistData
-from digitpad.core.engine.engine import BackendError
+from digitpad.core.data.mnist import MnistData
+from digitpad.core.engine.backend import BackendError
 from digitpad.core.engine.events import BackendMessage, WorkerLost, WorkerProgress, WorkerResult
 from digitpad.core.engine.recording import describe_error
 from digitpad.core.engine.worker import (
@@ -38,7 +38,7 @@ from digitpad.core.engine.worker import (
     configure_threads,
     train_order,
 )
-from digitpad.core.results import Progress
+from digitpad.core.nets.results import Progress
 
 CONNECT_TIMEOUT_S = 10
 CHECK_S = 0.25  # a remote run reads stop and skip at most this often (one round trip)
@@ -355,7 +355,7 @@ def train_on_dask_worker(
 
     with _TRAIN_LOCK:
         configure_threads(worker.state.nthreads)
-        from digitpad.core.training import release_memory
+        from digitpad.core.nets.training import release_memory
 
         with tempfile.TemporaryDirectory(prefix="digitpad-run-") as folder:
             outcome = train_order(order, data, on_progress, should_stop, save_dir=folder)

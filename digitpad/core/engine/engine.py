@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Protocol
 
-from digitpad.core.data import MnistData
+from digitpad.core.data.mnist import MnistData
+from digitpad.core.engine.backend import Backend, BackendError
 from digitpad.core.engine.control import JobControl
 from digitpad.core.engine.events import (
-    BackendMessage,
     EngineEvent,
     JobDone,
     JobFailed,
@@ -26,31 +25,11 @@ from digitpad.core.engine.events import (
 from digitpad.core.engine.plan import Job, PlannedRun
 from digitpad.core.engine.recording import describe_error, record_outcome, unstored_record
 from digitpad.core.engine.worker import RunOrder
-from digitpad.core.runs import RunRecord, RunStore, RunStoreError
-from digitpad.core.specs import RunSpec
-from digitpad.core.status import RunStatus
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.nets.status import RunStatus
+from digitpad.core.store.runs import RunRecord, RunStore, RunStoreError
 
 POLL_S = 0.05  # how often the engine looks at its control when no worker speaks
-
-
-class Backend(Protocol):
-    """Where runs train: ``LocalBackend`` (worker processes) or ``DaskBackend``."""
-
-    name: str
-    shares_files: bool  # True: workers write models straight into the store's folders
-    warning: str | None  # one line the user should see before training here (or None)
-
-    def slots(self) -> int: ...
-    def start_job(self, runs: int) -> None: ...
-    def submit(self, order: RunOrder, data: MnistData) -> None: ...
-    def poll(self, timeout: float) -> list[BackendMessage]: ...
-    def skip(self, run_id: int) -> None: ...
-    def stop(self) -> None: ...
-    def close(self) -> None: ...
-
-
-class BackendError(RuntimeError):
-    """The backend cannot take runs (a cluster that cannot be reached); says what to do."""
 
 
 class Engine:

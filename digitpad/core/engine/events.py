@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from digitpad.core.results import Progress, RunResult
-from digitpad.core.runs import RunRecord
-from digitpad.core.specs import RunSpec
+from digitpad.core.nets.results import Progress, RunResult
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.store.runs import RunRecord
 
 
 @dataclass(frozen=True)

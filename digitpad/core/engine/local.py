@@ -28,8 +28,8 @@ from multiprocessing import connection, get_context
 from pathlib import Path
 from typing import Any
 
-from digitpad.core.data import MnistData, load_same
-from digitpad.core.engine.engine import BackendError
+from digitpad.core.data.mnist import MnistData, load_same
+from digitpad.core.engine.backend import BackendError
 from digitpad.core.engine.events import BackendMessage, WorkerLost, WorkerProgress, WorkerResult
 from digitpad.core.engine.worker import (
     ProgressBundler,
@@ -274,8 +274,8 @@ def _worker_main(orders, messages, stop, skip, threads: int, recycle_mib: float)
     # it means (it stops the job through ``stop``), so it must not kill a run.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     configure_threads(threads)
-    from digitpad.core.backend import import_keras
-    from digitpad.core.training import release_memory
+    from digitpad.core.machine.keras_setup import import_keras
+    from digitpad.core.nets.training import release_memory
 
     parent = os.getppid()
     data: dict[Any, MnistData] = {}

@@ -21,11 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from digitpad.core.finetune import FineTuneOrder
-from digitpad.core.runs import Cell, RunRecord
-from digitpad.core.specs import RunSpec
-from digitpad.core.sweep_ids import make_sweep_id, stamp_now, sweep_key
-from digitpad.core.sweeps import PRESETS, Sweep, estimated_cost
+from digitpad.core.lab.sweep_ids import make_sweep_id, stamp_now, sweep_key
+from digitpad.core.lab.sweeps import PRESETS, Sweep, estimated_cost
+from digitpad.core.mydigits.finetune import FineTuneOrder
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.store.runs import Cell, RunRecord
 
 
 @dataclass

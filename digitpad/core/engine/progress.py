@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from digitpad.core.engine.events import EngineEvent, RunFinished, RunProgress, RunStarted
 from digitpad.core.engine.plan import Job
-from digitpad.core.results import Progress
+from digitpad.core.nets.results import Progress
 
 
 class JobProgress:

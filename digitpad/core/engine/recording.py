@@ -7,10 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from digitpad.core.engine.events import WorkerResult
-from digitpad.core.results import RunResult
-from digitpad.core.runs import RunRecord, RunStore, RunStoreError, now
-from digitpad.core.specs import RunSpec
-from digitpad.core.status import RunStatus
+from digitpad.core.nets.results import RunResult
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.nets.status import RunStatus
+from digitpad.core.store.runs import RunRecord, RunStore, RunStoreError, now
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,13 @@ import sys
 import time
 from dataclasses import dataclass
 
-from digitpad.core.data import MnistData
+from digitpad.core.data.mnist import MnistData
 from digitpad.core.engine.events import WorkerResult
 from digitpad.core.engine.recording import describe_error
-from digitpad.core.finetune import FineTuneOrder
-from digitpad.core.results import Progress
-from digitpad.core.specs import RunSpec
-from digitpad.core.training import ProgressCallback, StopCheck
+from digitpad.core.mydigits.finetune import FineTuneOrder
+from digitpad.core.nets.results import Progress
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.nets.training import ProgressCallback, StopCheck
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,8 @@ def train_order(
 ) -> WorkerResult:
     """Train (or fine-tune) ``order`` on ``data``; a training that raises comes back as
     its error text."""
-    from digitpad.core.finetune import finetune
-    from digitpad.core.training import train
+    from digitpad.core.mydigits.finetune import finetune
+    from digitpad.core.nets.training import train
 
     folder = save_dir or order.save_dir
     try:

@@ -1,0 +1,1 @@
+"""Reading drawings: the Predictor (LiteRT or Keras), the shipped networks, network references."""

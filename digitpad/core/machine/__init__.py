@@ -1,0 +1,1 @@
+"""This computer: the data folder, processes, Keras' set-up and lock, library versions."""

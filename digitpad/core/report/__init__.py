@@ -1,0 +1,1 @@
+"""The lab report, written from the runs."""

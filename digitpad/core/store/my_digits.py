@@ -1,0 +1,378 @@
+"""My digits: the student's own handwriting, a personal test set kept in the data folder.
+
+Kept in the run database, beside the runs (so the Results table can sort runs by their
+score on it, and a data folder carries its set along). Each drawing is written the moment it
+is made (a collect round killed halfway loses nothing): its true label, the 28x28 image
+the networks read (uint8, white on black, as MNIST) and, when it was drawn in the app, its
+raw strokes. Every change bumps a revision number, so scores computed on the set can be
+cached and known stale.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digitpad.core.store.database_errors import unusable_message
+
+SIDE = 28
+
+# Created by RunStore with its own tables (and by MyDigits, for a database on its own).
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS my_digits (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
+    image BLOB NOT NULL,
+    strokes_json TEXT,
+    source TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS my_digits_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS my_digits_scores (
+    network TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    accuracy REAL NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (network, revision)
+);
+"""
+# A run's score on the set as it is now, as an SQL expression over the runs table (the
+# Results table's "My digits" column, sortable like the others).
+RUN_SCORE_SQL = (
+    "(SELECT accuracy FROM my_digits_scores WHERE network = 'run:' || runs.id AND revision = "
+    "(SELECT value FROM my_digits_meta WHERE key = 'revision'))"
+)
+
+# Where a drawing came from.
+COLLECTED, CORRECTED, IMPORTED = "collect", "correction", "import"
+
+Stroke = dict  # {"width": share of the canvas side, "points": [[x, y], ...] in 0..1}
+
+
+PENDING_FOLDER = "my-digits-pending"  # beside the database: drawings it could not take yet
+
+
+class MyDigitsError(ValueError):
+    """The personal set cannot do what was asked; the message says why and what to do."""
+
+
+class MyDigitsUnavailable(MyDigitsError):
+    """The database cannot be used now (locked, read-only, disk full); nothing was lost:
+    a new drawing is kept aside (see ``MyDigits.add``)."""
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """One of my digits."""
+
+    id: int
+    label: int
+    image: np.ndarray  # (28, 28) uint8, white digit on black
+    strokes: list[Stroke] | None
+    source: str
+    created: float
+
+
+class MyDigits:
+    """The personal set in the SQLite database at ``path`` (the run store's, normally:
+    ``RunStore.my_digits()``). Any thread may call it: each call has its own connection."""
+
+    def __init__(self, path: Path, timeout: float = 10.0, create: bool = True):
+        self.path = Path(path)
+        self.timeout = timeout
+        self.pending_folder = self.path.parent / PENDING_FOLDER
+        self._unsaved: list[dict] = []  # kept in memory when not even a file could be written
+        if create:  # RunStore creates these tables with its own
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._db() as db:
+                db.executescript(SCHEMA)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        try:
+            db = sqlite3.connect(self.path, timeout=self.timeout)
+        except sqlite3.OperationalError as exc:
+            raise MyDigitsUnavailable(unusable_message(self.path, exc)) from exc
+        try:
+            with db:  # one transaction: committed on success, rolled back on error
+                yield db
+        except sqlite3.OperationalError as exc:  # locked, read-only, disk full
+            raise MyDigitsUnavailable(unusable_message(self.path, exc)) from exc
+        finally:
+            db.close()
+
+    # --- changes ------------------------------------------------------------------------
+
+    def add(
+        self,
+        label: int,
+        image: np.ndarray,
+        strokes: list[Stroke] | None = None,
+        source: str = COLLECTED,
+    ) -> int:
+        """Store one drawing now; returns its id.
+
+        When the database cannot take it (locked, read-only, disk full) the drawing is kept
+        aside, in a file beside the database or else in memory, and joins the set at the
+        next write that succeeds; ``MyDigitsUnavailable`` then says where it is."""
+        row = {
+            "label": _checked_label(label),
+            "image": as_image(image).ravel().tolist(),
+            "strokes": strokes,
+            "source": source,
+            "created": time.time(),
+        }
+        try:
+            self.add_pending()
+            with self._db() as db:
+                drawing_id = _insert(db, row)
+                _bump(db)
+                return drawing_id
+        except MyDigitsUnavailable as exc:
+            raise MyDigitsUnavailable(f"{exc} {self._keep_aside(row)}") from exc
+
+    def _keep_aside(self, row: dict) -> str:
+        """Keep a drawing the database could not take; says where, for the message."""
+        try:
+            self.pending_folder.mkdir(parents=True, exist_ok=True)
+            path = self.pending_folder / f"{time.time_ns()}.json"
+            path.write_text(json.dumps(row))
+        except OSError:
+            self._unsaved.append(row)
+            return (
+                "Your drawing is kept in memory and is saved at the next drawing that can "
+                "be written; it is lost if DigitPad is closed before then."
+            )
+        return f"Your drawing was kept in {path} and joins My digits at the next save."
+
+    def pending_count(self) -> int:
+        """Drawings kept aside, waiting for the database."""
+        try:
+            files = len(list(self.pending_folder.glob("*.json")))
+        except OSError:
+            files = 0
+        return files + len(self._unsaved)
+
+    def add_pending(self) -> int:
+        """Put the drawings kept aside into the set (``MyDigitsUnavailable`` if it still
+        cannot be written); how many."""
+        files = sorted(self.pending_folder.glob("*.json")) if self.pending_folder.is_dir() else []
+        rows, readable = list(self._unsaved), []
+        for path in files:
+            try:
+                rows.append(json.loads(path.read_text()))
+                readable.append(path)
+            except (OSError, ValueError):
+                continue  # unreadable: left in place for a person to look at
+        if not rows:
+            return 0
+        with self._db() as db:
+            for row in rows:
+                _insert(db, row)
+            _bump(db)
+        self._unsaved.clear()
+        for path in readable:
+            path.unlink(missing_ok=True)
+        return len(rows)
+
+    def add_many(self, labels: np.ndarray, images: np.ndarray, source: str = IMPORTED) -> int:
+        """Store many drawings in one transaction (imports); returns how many."""
+        rows = [
+            (_checked_label(label), as_image(image).tobytes(), None, source, time.time())
+            for label, image in zip(labels, images, strict=True)
+        ]
+        with self._db() as db:
+            db.executemany(
+                "INSERT INTO my_digits (label, image, strokes_json, source, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+            if rows:
+                _bump(db)
+        return len(rows)
+
+    def delete(self, drawing_id: int) -> None:
+        with self._db() as db:
+            db.execute("DELETE FROM my_digits WHERE id = ?", (drawing_id,))
+            _bump(db)
+
+    def relabel(self, drawing_id: int, label: int) -> None:
+        with self._db() as db:
+            db.execute(
+                "UPDATE my_digits SET label = ? WHERE id = ?", (_checked_label(label), drawing_id)
+            )
+            _bump(db)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def revision(self) -> int:
+        """A number that changes whenever the set does."""
+        with self._db() as db:
+            row = db.execute("SELECT value FROM my_digits_meta WHERE key = 'revision'").fetchone()
+        return int(row[0]) if row else 0
+
+    def drawings(self) -> list[Drawing]:
+        """Every drawing, by digit then age."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT id, label, image, strokes_json, source, created FROM my_digits "
+                "ORDER BY label, id"
+            ).fetchall()
+        return [
+            Drawing(
+                int(i),
+                int(label),
+                np.frombuffer(image, np.uint8).reshape(SIDE, SIDE).copy(),
+                None if strokes is None else json.loads(strokes),
+                source,
+                float(created),
+            )
+            for i, label, image, strokes, source, created in rows
+        ]
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(x, y)``: ``(n, 28, 28)`` uint8 images and ``(n,)`` int64 labels, Keras style."""
+        drawings = self.drawings()
+        x = np.zeros((len(drawings), SIDE, SIDE), np.uint8)
+        for i, drawing in enumerate(drawings):
+            x[i] = drawing.image
+        return x, np.array([d.label for d in drawings], np.int64)
+
+    def counts(self) -> dict[int, int]:
+        """How many drawings of each digit (every digit listed, zeros too)."""
+        with self._db() as db:
+            rows = db.execute("SELECT label, COUNT(*) FROM my_digits GROUP BY label").fetchall()
+        counts = dict.fromkeys(range(10), 0)
+        counts.update({int(label): int(n) for label, n in rows})
+        return counts
+
+    def __len__(self) -> int:
+        return sum(self.counts().values())
+
+    # --- cached scores --------------------------------------------------------------------
+
+    def cached_score(self, network: str, revision: int | None = None) -> float | None:
+        """A network's accuracy on the set at ``revision`` (default: now), if computed."""
+        revision = self.revision() if revision is None else revision
+        with self._db() as db:
+            row = db.execute(
+                "SELECT accuracy FROM my_digits_scores WHERE network = ? AND revision = ?",
+                (network, revision),
+            ).fetchone()
+        return None if row is None else float(row[0])
+
+    def cached_scores(self) -> dict[str, float]:
+        """Every network's cached accuracy on the set as it is now."""
+        revision = self.revision()
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT network, accuracy FROM my_digits_scores WHERE revision = ?", (revision,)
+            ).fetchall()
+        return {network: float(accuracy) for network, accuracy in rows}
+
+    def remember_score(self, network: str, revision: int, accuracy: float, count: int) -> None:
+        with self._db() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO my_digits_scores (network, revision, accuracy, count) "
+                "VALUES (?, ?, ?, ?)",
+                (network, revision, accuracy, count),
+            )
+            # Scores of older revisions will never be asked for again.
+            db.execute("DELETE FROM my_digits_scores WHERE revision < ?", (revision,))
+
+
+def as_image(image: np.ndarray) -> np.ndarray:
+    """A 28x28 image as uint8 0..255 (floats in [0, 1] are scaled)."""
+    array = np.asarray(image)
+    if array.shape != (SIDE, SIDE):
+        raise MyDigitsError(f"a drawing must be a 28x28 image; got shape {array.shape}")
+    if array.dtype.kind == "f":
+        array = np.rint(np.clip(np.nan_to_num(array), 0.0, 1.0) * 255)
+    return np.clip(array, 0, 255).astype(np.uint8)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip() or type(exc).__name__).splitlines()[0]
+
+
+def _checked_label(label) -> int:
+    if isinstance(label, bool) or int(label) != label or not 0 <= int(label) <= 9:
+        raise MyDigitsError(f"a digit's label must be 0 to 9; got {label!r}")
+    return int(label)
+
+
+def _insert(db: sqlite3.Connection, row: dict) -> int:
+    """Insert one drawing kept as a plain dict (see ``MyDigits.add``); its id."""
+    image = np.asarray(row["image"], np.uint8).reshape(SIDE, SIDE)
+    strokes = row.get("strokes")
+    cursor = db.execute(
+        "INSERT INTO my_digits (label, image, strokes_json, source, created) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (
+            _checked_label(row["label"]),
+            image.tobytes(),
+            None if strokes is None else json.dumps(strokes),
+            row["source"],
+            float(row["created"]),
+        ),
+    )
+    return int(cursor.lastrowid)
+
+
+def _bump(db: sqlite3.Connection) -> None:
+    db.execute(
+        "INSERT INTO my_digits_meta (key, value) VALUES ('revision', 1) "
+        "ON CONFLICT (key) DO UPDATE SET value = value + 1"
+    )
+
+
+def shuffled_round(rng: np.random.Generator) -> list[int]:
+    """The digits 0-9 in a random order: one round of the collect mode."""
+    return [int(d) for d in rng.permutation(10)]
+
+
+def write_npz(path: Path, images: np.ndarray, labels: np.ndarray) -> None:
+    """Save a set as a Keras-style ``.npz``: ``x`` (n, 28, 28) uint8 and ``y`` (n,) int64."""
+    np.savez_compressed(Path(path), x=np.asarray(images, np.uint8), y=np.asarray(labels, np.int64))
+
+
+def read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A Keras-style ``.npz`` (``x``: n 28x28 images, ``y``: n labels 0-9) as uint8 images
+    and int64 labels; ``MyDigitsError`` naming what is wrong otherwise."""
+    try:
+        # Opened here, not by np.load, which leaves its file open when the zip is damaged.
+        with open(path, "rb") as handle:
+            loaded = np.load(handle, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy renamed: one array
+                raise MyDigitsError(
+                    f"{path} holds a single array, not a .npz archive; save the images and "
+                    "labels with numpy.savez(path, x=images, y=labels)"
+                )
+            with loaded as archive:
+                if "x" not in archive or "y" not in archive:
+                    raise MyDigitsError(
+                        f"{path} has arrays {', '.join(archive.files) or 'none'}; expected x "
+                        "(the images) and y (their labels), as keras.datasets.mnist gives"
+                    )
+                x, y = archive["x"], archive["y"]
+    except MyDigitsError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise MyDigitsError(f"{path} is not a readable .npz file ({_first_line(exc)})") from exc
+    if x.ndim != 3 or x.shape[1:] != (SIDE, SIDE) or len(x) != len(y) or y.ndim != 1:
+        raise MyDigitsError(
+            f"{path}: x must be (n, 28, 28) and y (n,); got x {x.shape} and y {y.shape}"
+        )
+    if len(y) and (y.dtype.kind not in "iu" or y.min() < 0 or y.max() > 9):
+        raise MyDigitsError(f"{path}: labels in y must be whole numbers 0 to 9")
+    # Floats are read as 0..1 (Keras' scaled images), whole numbers as 0..255.
+    images = np.array([as_image(image) for image in x], np.uint8).reshape(-1, SIDE, SIDE)
+    return images, y.astype(np.int64)

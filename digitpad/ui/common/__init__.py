@@ -1,0 +1,1 @@
+"""Shared by several tabs: background calls, pictures, plots, a lazily built page."""

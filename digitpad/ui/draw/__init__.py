@@ -1,0 +1,1 @@
+"""The Draw tab: canvas, prediction, network table, collect mode, sample digits."""

@@ -1,0 +1,1 @@
+"""The My digits tab: gallery, files, every network's score, teach it."""

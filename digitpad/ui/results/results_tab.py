@@ -1,0 +1,440 @@
+"""Results tab: every stored run, sortable and filterable, with curves and specs; a
+sweep's lab table; what a run gets wrong; its weights saved elsewhere or read back
+(exercise 5)."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from digitpad.core.lab.sweep_ids import sweep_key
+from digitpad.core.lab.sweeps import sweep_for_id
+from digitpad.core.nets.specs import MODEL_KINDS
+from digitpad.core.nets.status import RunStatus
+from digitpad.core.store.run_summary import describe_record
+from digitpad.core.store.runs import RunRecord, RunRow, RunStore, RunStoreError
+from digitpad.ui.common.curves import make_plot
+from digitpad.ui.common.lazy_page import LazyPage
+from digitpad.ui.results.first_five_dialog import FirstFiveDialog
+from digitpad.ui.results.results_model import COLUMNS, ROW_ROLE, RunTableModel
+from digitpad.ui.results.run_inspector import RunInspector
+from digitpad.ui.results.sweep_view import SweepView
+
+OVERLAY_COLOURS = [
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+]
+
+
+SIZE_PRECISION_ROWS = 15  # rows read to size a column to its content (each costs ~0.4 ms)
+
+
+class ResultsTab(QWidget):
+    """Signals: ``useOnCanvas(RunRecord)``; ``imageToCanvas(image)`` with a (28, 28) uint8
+    test image; ``message(str)``."""
+
+    useOnCanvas = Signal(object)
+    pinToDraw = Signal(object)  # a RunRecord to add to the Draw tab's network table
+    imageToCanvas = Signal(object)
+    message = Signal(str)
+
+    def __init__(self, store: RunStore, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.store = store
+        self.model = RunTableModel(store, self)
+
+        self.table = QTableView(objectName="resultsTable")
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+
+        self.kind_filter = QComboBox(objectName="modelFilter")
+        self.kind_filter.addItem("all models", None)
+        for kind in MODEL_KINDS:
+            self.kind_filter.addItem(kind, kind)
+        self.sweep_filter = QComboBox(objectName="sweepFilter")
+        self.sweep_filter.addItem("all runs", None)
+        for combo in (self.kind_filter, self.sweep_filter):
+            combo.currentIndexChanged.connect(self._apply_filters)
+
+        refresh = QPushButton(
+            "Refresh",
+            objectName="refreshButton",
+            toolTip="Read the store again (runs from the command line or another window) (F5)",
+        )
+        refresh.clicked.connect(self.reload)
+        self.delete_button = QPushButton(
+            "Delete…",
+            objectName="deleteButton",
+            toolTip="Delete the selected runs and their saved models",
+        )
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.export_button = QPushButton(
+            "Export CSV…",
+            objectName="exportButton",
+            toolTip="Save the rows shown to a CSV file (Ctrl+E)",
+        )
+        self.export_button.clicked.connect(self.export_csv)
+        self.use_button = QPushButton(
+            "Use on canvas",
+            objectName="useOnCanvasButton",
+            toolTip="Draw against this run's network",
+        )
+        self.use_button.clicked.connect(self._use_on_canvas)
+        self.pin_button = QPushButton(
+            "Pin to Draw",
+            objectName="pinButton",
+            toolTip="Add the selected runs' networks to the Draw tab's table of every "
+            "network on your drawing",
+        )
+        self.pin_button.clicked.connect(self._pin_selected)
+        self.save_weights_button = QPushButton(
+            "Save weights as…",
+            objectName="saveWeightsButton",
+            toolTip="Write a copy of the selected run's weights (.weights.h5) where you choose",
+        )
+        self.save_weights_button.clicked.connect(lambda: self.save_weights_as())
+        self.first_five_button = QPushButton(
+            "First five…",
+            objectName="firstFiveButton",
+            toolTip="Exercise 5: load weights into a fresh network and read the first five "
+            "test images (the selected run's, else the shipped exercise 4 weights)",
+        )
+        self.first_five_button.clicked.connect(self.open_first_five)
+
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Model"))
+        bar.addWidget(self.kind_filter)
+        bar.addWidget(QLabel("Sweep"))
+        bar.addWidget(self.sweep_filter)
+        bar.addStretch(1)
+        for button in (
+            refresh,
+            self.use_button,
+            self.pin_button,
+            self.save_weights_button,
+            self.first_five_button,
+            self.delete_button,
+            self.export_button,
+        ):
+            bar.addWidget(button)
+
+        self.overlay = make_plot("resultsLossPlot", "loss")
+        self.spec_view = QPlainTextEdit(objectName="runSpecView", readOnly=True)
+        self.spec_view.setPlaceholderText(
+            "Select a run to see its full spec and figures; "
+            "select several to overlay their loss curves."
+        )
+        run_view = QSplitter(Qt.Orientation.Horizontal)
+        run_view.addWidget(self.overlay)
+        run_view.addWidget(self.spec_view)
+        run_view.setSizes([600, 300])
+        self.sweep_page = LazyPage(self._make_sweep_view)
+        self.inspector_page = LazyPage(self._make_inspector)
+        self.details = QTabWidget(objectName="resultsDetails")
+        self.details.addTab(run_view, "Runs")
+        self.details.addTab(self.sweep_page, "Sweep table")
+        self.details.addTab(self.inspector_page, "Mistakes")
+        self.details.currentChanged.connect(self._on_details_tab)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self.details)
+        split.setSizes([300, 440])
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(split, 1)
+
+        QShortcut(
+            QKeySequence("F5"),
+            self,
+            self.reload,
+            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
+        QShortcut(
+            QKeySequence("Ctrl+E"),
+            self,
+            self.export_csv,
+            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
+        QShortcut(
+            QKeySequence.StandardKey.Delete,
+            self.table,
+            self.delete_selected,
+            context=Qt.ShortcutContext.WidgetShortcut,
+        )
+        self.reload()
+
+    # --- data ------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read the run list from the store again."""
+        self.model.reload()
+        self._refresh_sweeps()
+        self._on_selection()
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Size the columns to their content (the rows on screen), so that what people
+        compare first fits in the window."""
+        header = self.table.horizontalHeader()
+        header.setResizeContentsPrecision(SIZE_PRECISION_ROWS)
+        self.table.resizeColumnsToContents()
+
+    def add_record(self, record: RunRecord) -> None:
+        self.model.upsert(record)
+        if record.sweep_id and self.sweep_filter.findData(record.sweep_id) < 0:
+            self._refresh_sweeps()
+
+    def _refresh_sweeps(self) -> None:
+        current = self.sweep_filter.currentData()
+        sweeps = self.store.sweep_ids()
+        self.sweep_filter.blockSignals(True)
+        self.sweep_filter.clear()
+        self.sweep_filter.addItem("all runs", None)
+        for sweep in sweeps:
+            self.sweep_filter.addItem(sweep, sweep)
+        self.sweep_filter.setCurrentIndex(max(self.sweep_filter.findData(current), 0))
+        self.sweep_filter.blockSignals(False)
+
+    def _apply_filters(self) -> None:
+        sweep_id = self.sweep_filter.currentData()
+        self.model.set_filters(self.kind_filter.currentData(), sweep_id)
+        self._show_sweep_table(sweep_id)
+
+    @property
+    def sweep_view(self) -> SweepView:
+        return self.sweep_page.content()
+
+    @property
+    def inspector(self) -> RunInspector:
+        return self.inspector_page.content()
+
+    def _make_sweep_view(self) -> SweepView:
+        view = SweepView()
+        view.message.connect(self.message)
+        return view
+
+    def _make_inspector(self) -> RunInspector:
+        inspector = RunInspector()
+        inspector.message.connect(self.message)
+        inspector.mistakeChosen.connect(self.imageToCanvas)
+        return inspector
+
+    def show_sweep(self, sweep_id: str) -> None:
+        """Filter on a sweep's runs and show its lab table."""
+        self._refresh_sweeps()
+        index = self.sweep_filter.findData(sweep_id)
+        if index >= 0:
+            self.sweep_filter.setCurrentIndex(index)
+            self.details.setCurrentWidget(self.sweep_page)
+
+    def _show_sweep_table(self, sweep_id: str | None) -> None:
+        if not sweep_id:
+            if self.sweep_page.is_built():
+                self.sweep_view.show_sweep(None, [])
+            return
+        records = self.store.get_many(self.store.ordered_ids(sweep_id=sweep_id))  # with curves
+        cells = self.store.cells(sweep_id)
+        sweep = sweep_for_id(sweep_id, records, [cell for _, cell in cells])
+        if sweep is None:
+            self.sweep_view.show_sweep(None, [])
+            self.sweep_view.title.setText(
+                f"{sweep_id} holds runs of several exercises (an earlier version's "
+                "digitpad lab): its tables are in the report that command wrote."
+            )
+            return
+        twins = None
+        if sweep.measure == "mse":  # exercise 3: compare with exercise 2's runs
+            ex2 = [s for s in self.store.sweep_ids() if sweep_key(s) == "ex2"]
+            twins = self.store.get_many(i for s in ex2 for i in self.store.ordered_ids(sweep_id=s))
+        self.sweep_view.show_sweep(sweep, records, twins, cells)
+
+    def selected_rows(self) -> list[RunRow]:
+        rows = self.table.selectionModel().selectedRows()
+        found = (self.model.index(i.row(), 0).data(ROW_ROLE) for i in rows)
+        return [row for row in found if row is not None]
+
+    def selected_records(self) -> list[RunRecord]:
+        """The selected runs in full (curves included), read from the store."""
+        return self.store.get_many(row.id for row in self.selected_rows())
+
+    # --- selection: curves and spec --------------------------------------------------------
+
+    def _on_details_tab(self, *_args) -> None:
+        if self.details.currentWidget() is self.inspector_page:
+            self._inspect_selection()
+
+    def _inspect_selection(self) -> None:
+        selected = self.selected_rows()
+        row = selected[0] if len(selected) == 1 else None
+        shown = self.inspector.record
+        if row is not None and shown is not None and row.id == shown.id:
+            return  # already shown (or on its way)
+        self.inspector.inspect(self.store.get(row.id) if row else None)
+
+    def _on_selection(self, *_args) -> None:
+        selected = self.selected_rows()
+        self.overlay.clear()
+        one_model = len(selected) == 1 and selected[0].has_model
+        self.use_button.setEnabled(one_model)
+        self.pin_button.setEnabled(any(row.has_model for row in selected))
+        self.save_weights_button.setEnabled(one_model)
+        if self.details.currentWidget() is self.inspector_page:
+            self._inspect_selection()
+        self.delete_button.setEnabled(bool(selected))
+        if not selected:
+            self.spec_view.setPlainText("")
+            return
+        full = self.store.get_many([r.id for r in selected])  # with their curves
+        for i, record in enumerate(full):
+            history = record.result.history if record.result else {}
+            colour = OVERLAY_COLOURS[i % len(OVERLAY_COLOURS)]
+            epochs = list(range(1, len(history.get("loss", [])) + 1))
+            if epochs:
+                self.overlay.plot(
+                    epochs,
+                    history["loss"],
+                    pen=pg.mkPen(colour, width=2),
+                    name=f"run {record.id} train",
+                )
+                self.overlay.plot(
+                    epochs,
+                    history.get("val_loss", []),
+                    pen=pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine),
+                    name=f"run {record.id} validation",
+                )
+        if len(full) == 1:
+            self.spec_view.setPlainText(describe_record(full[0]))
+        else:
+            self.spec_view.setPlainText("\n".join(f"run {r.id}: {r.spec.describe()}" for r in full))
+
+    def _pin_selected(self) -> None:
+        for record in self.selected_records():
+            if record.has_model:
+                self.pinToDraw.emit(record)
+
+    def _use_on_canvas(self) -> None:
+        selected = self.selected_records()
+        if len(selected) == 1 and selected[0].has_model:
+            self.useOnCanvas.emit(selected[0])
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def save_weights_as(self, path: str | None = None) -> str | None:
+        """Copy the selected run's ``.weights.h5`` (asks where when ``path`` is None)."""
+        selected = self.selected_records()
+        if len(selected) != 1 or not selected[0].has_model:
+            self.message.emit("Select one finished run with a saved network first.")
+            return None
+        record = selected[0]
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(
+                self,
+                "Save weights as",
+                f"run-{record.id}.weights.h5",
+                "Keras weights (*.weights.h5)",
+            )
+            if not path:
+                return None
+        if not path.endswith(".weights.h5"):
+            path += ".weights.h5"  # Keras 3 only loads weights files named so
+        try:
+            shutil.copyfile(record.result.weights_path, path)
+        except OSError as exc:
+            self.message.emit(f"Could not save the weights to {path}: {exc.strerror or exc}")
+            return None
+        self.message.emit(f"Run {record.id}'s weights saved to {path}")
+        return path
+
+    def open_first_five(self) -> FirstFiveDialog:
+        """Exercise 5 on the selected run's weights, or the shipped exercise 4 weights."""
+        selected = self.selected_records()
+        if len(selected) == 1 and selected[0].has_model:
+            record = selected[0]
+            dialog = FirstFiveDialog(
+                self,
+                record.result.weights_path,
+                record.spec,
+                f"run {record.id}: {record.spec.describe()}",
+            )
+        else:
+            dialog = FirstFiveDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def delete_selected(self) -> None:
+        selected = self.selected_rows()
+        if not selected:
+            return
+        if any(r.status == RunStatus.RUNNING for r in selected):
+            self.message.emit("A running run cannot be deleted; stop it first.")
+            return
+        ids = sorted(r.id for r in selected)
+        answer = QMessageBox.question(
+            self,
+            "Delete runs",
+            f"Delete {len(ids)} run(s) ({', '.join(map(str, ids[:10]))}"
+            f"{'…' if len(ids) > 10 else ''}) and their saved models? This cannot be undone.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self.store.delete(ids)
+        except RunStoreError as exc:
+            self.message.emit(f"Not deleted: {exc}")
+            return
+        self.model.remove_ids(set(ids))
+
+    def export_csv(self, path: str | None = None) -> str | None:
+        """Write the visible rows, as shown, to a CSV file (asks where when ``path`` is None)."""
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export runs", "runs.csv", "CSV files (*.csv)"
+            )
+            if not path:
+                return None
+        try:
+            with open(path, "w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow([c[0] for c in COLUMNS])
+                for row in range(self.model.rowCount()):
+                    writer.writerow(
+                        [self.model.index(row, col).data() for col in range(len(COLUMNS))]
+                    )
+        except OSError as exc:
+            self.message.emit(f"Could not write {path}: {exc.strerror or exc}")
+            return None
+        self.message.emit(f"Exported {self.model.rowCount()} run(s) to {path}")
+        return path
