@@ -211,9 +211,9 @@ def _reached(*_args, **_kwargs):
 def test_cli_flags_beyond_bounds_exit_2_with_one_line_and_train_nothing(
     flag, value, capsys, monkeypatch
 ):
-    import digitpad.cli
+    import digitpad.cli.train
 
-    monkeypatch.setattr(digitpad.cli, "load_dataset", _reached)
+    monkeypatch.setattr(digitpad.cli.train, "load_dataset", _reached)
     try:
         main(["train", "--model", "cnn", flag, value])
     except ReachedTraining:

@@ -1,0 +1,123 @@
+"""What the commands share: the store, the engine and its flags, running a job, messages."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+from digitpad.core.engine import (
+    CLUSTER_ENV,
+    BackendError,
+    Engine,
+    EngineEvent,
+    Job,
+    JobControl,
+    JobFailed,
+    RunFinished,
+    RunStarted,
+    make_backend,
+)
+from digitpad.core.machine.paths import data_home
+from digitpad.core.nets.status import RunStatus
+from digitpad.core.store.run_summary import summary_line
+from digitpad.core.store.runs import RunStore
+
+
+def add_engine_flags(parser: argparse.ArgumentParser) -> None:
+    """Where a command's trainings run: local worker processes, or a Dask cluster."""
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        help="trainings side by side on this computer, one worker process each "
+        "(default: one per core, at most 4)",
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="tcp://HOST:8786",
+        help="train on the Dask cluster whose scheduler is there "
+        f"(default: ${CLUSTER_ENV}; unset: this computer)",
+    )
+
+
+def open_store() -> RunStore:
+    """The data folder's run store, saying so when a damaged database was moved aside."""
+    store = RunStore(data_home())
+    if store.recovery_message:
+        print(store.recovery_message, file=sys.stderr)
+    return store
+
+
+def make_engine(args: argparse.Namespace, store: RunStore) -> Engine:
+    """The engine on the backend the flags ask for; a cluster that cannot be reached is
+    one line and exit code 2, before anything is trained."""
+    try:
+        backend = make_backend(args.cluster, args.jobs)
+    except (ValueError, BackendError) as exc:
+        fail(f"digitpad {args.command}: error: {exc}")
+    if backend.warning:
+        print(f"digitpad {args.command}: warning: {backend.warning}", file=sys.stderr)
+    return Engine(store, backend)
+
+
+def run_job(engine: Engine, job: Job, data, on_event: Callable[[EngineEvent], None]) -> JobControl:
+    """Run ``job`` to its end, passing every event to ``on_event``. Ctrl+C stops the job
+    after the running runs' current batch (kept as stopped); a second one aborts."""
+    control = JobControl()
+
+    def on_sigint(signum, frame):
+        control.stop()
+        print("\nStopping after this batch (Ctrl+C again to abort)…", file=sys.stderr)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        for event in engine.run(job, data, control):
+            if isinstance(event, JobFailed):
+                print(f"digitpad: {event.message}", file=sys.stderr)
+            on_event(event)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        engine.close()
+    return control
+
+
+def print_run_lines(event: EngineEvent, job: Job, out=sys.stdout) -> None:
+    """A line as each run starts and ends, naming the table cells it fills."""
+    if isinstance(event, RunStarted):
+        run = job.runs[event.index]
+        print(
+            f"  start  {event.index + 1}/{event.total}: {event.spec.describe()}"
+            + (f"  ({run.describe_cells()})" if run.cells else ""),
+            file=out,
+            flush=True,
+        )
+    elif isinstance(event, RunFinished):
+        print(f"  {summary_line(event.record)}", file=out, flush=True)
+
+
+def all_done(job: Job) -> bool:
+    return all(r.record is not None and r.record.status == RunStatus.DONE for r in job.runs)
+
+
+def workers_text(engine: Engine) -> str:
+    slots = engine.backend.slots()
+    if engine.backend.shares_files:
+        return f"{slots} worker process{'es' if slots > 1 else ''} on this computer"
+    return f"{engine.backend.name} ({slots} worker{'s' if slots > 1 else ''})"
+
+
+def fail(message: str) -> NoReturn:
+    print(message, file=sys.stderr)
+    raise SystemExit(2)
+
+
+def flag_names(message: str) -> str:
+    """Name CLI flags (--batch-size) rather than Python fields (batch_size) in messages."""
+    for name in ("kernel_size", "batch_size", "learning_rate", "train_limit"):
+        message = message.replace(name, "--" + name.replace("_", "-"))
+    for name in ("neurons", "filters", "epochs", "seed", "dropout"):
+        message = message.replace(f"{name} must", f"--{name} must")
+    return message
