@@ -6,7 +6,8 @@ Prints, per network and mode, the medians (and the worst) of: MNIST test accurac
 and held-back My digits accuracy before and after. Trains in this process, as the
 engine's workers do.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/bench_finetune.py [--networks mlp,cnn] [--seeds 3]
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_finetune.py \
+        [--networks mlp,cnn_deep] [--seeds 3]
 """
 
 from __future__ import annotations

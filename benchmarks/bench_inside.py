@@ -89,7 +89,7 @@ def main() -> int:
     sources = [
         ModelSource.shipped("mlp"),
         lab_cnn,
-        ModelSource.shipped("cnn"),
+        ModelSource.shipped("cnn_deep"),
         ModelSource.shipped("best"),
     ]
     shown: list[float] = []

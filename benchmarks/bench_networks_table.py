@@ -1,6 +1,6 @@
 """Time from a stroke to all five predictions of the Draw tab's network table.
 
-Drives the real window (offscreen) with five networks in the table: the shipped best, cnn
+Drives the real window (offscreen) with five networks in the table: the shipped best, cnn_deep
 and mlp (LiteRT) and two pinned runs (an exercise-6 CNN and an exercise-1 MLP, read by
 TensorFlow's compiled call; untrained weights, as timing does not depend on them). Adds
 strokes one at a time and waits for the table to show every network's reading of each,

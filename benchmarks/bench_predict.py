@@ -37,7 +37,7 @@ def percentiles(samples: list[float]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="best,cnn,mlp")
+    parser.add_argument("--model", default="best,cnn_deep,mlp")
     parser.add_argument("--n", type=int, default=400)
     parser.add_argument("--engine", default="litert,keras")
     args = parser.parse_args()

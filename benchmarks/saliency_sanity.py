@@ -34,7 +34,7 @@ def main() -> int:
     images = data.x_test[: args.n].astype(np.float32) / 255.0
     print(f"CPU: {cpu_name()}; first {args.n} MNIST test digits")
     print(f"{'network':8s} {'method':22s} {'signed':>7s} {'magnitude':>9s}")
-    for name in ("mlp", "cnn", "best"):
+    for name in ("mlp", "cnn_deep", "best"):
         predictor = Predictor(ModelSource.shipped(name), engine="keras")
         inspector = Inspector.for_spec(predictor.source.spec, predictor.keras_model())
         random = inspector.randomised()

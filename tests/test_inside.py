@@ -18,7 +18,7 @@ from digitpad.core.inside.saliency import (
 )
 from digitpad.core.nets.specs import RunSpec
 
-SHIPPED = ("mlp", "cnn", "best")
+SHIPPED = ("mlp", "cnn_deep", "best")
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ def test_mlp_weight_pictures_are_the_dense_kernels_columns(inspectors):
 
 
 def test_cnn_weight_pictures_are_its_first_filters(inspectors):
-    inspector = inspectors["cnn"]
+    inspector = inspectors["cnn_deep"]
     kernel = np.asarray(inspector.model.layers[0].kernel)  # (k, k, 1, filters)
     pictures = inspector.weight_pictures()
     assert pictures.images.shape == (kernel.shape[3], kernel.shape[0], kernel.shape[1])
@@ -141,7 +141,7 @@ def test_grad_cam_needs_a_convolution_and_says_so(inspectors, digits):
     assert Method.GRAD_CAM not in methods_for(inspectors["mlp"])
     with pytest.raises(SaliencyError, match="convolution"):
         saliency(inspectors["mlp"], images[0], Method.GRAD_CAM)
-    cam = saliency(inspectors["cnn"], images[0], Method.GRAD_CAM).values
+    cam = saliency(inspectors["cnn_deep"], images[0], Method.GRAD_CAM).values
     assert cam.shape == (28, 28) and cam.min() >= 0 and cam.max() > 0
 
 

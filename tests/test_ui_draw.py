@@ -39,7 +39,7 @@ def test_switching_model_re_predicts_the_drawing(window, qtbot):
     draw_seven(qtbot, window.findChild(QWidget, "canvas"))
     selector = window.findChild(QComboBox, "modelSelector")
     names = [selector.itemData(i).name for i in range(selector.count())]
-    assert names[:3] == ["best", "cnn", "mlp"]
+    assert names[:3] == ["best", "cnn_deep", "mlp"]
     with qtbot.waitSignal(window.draw_tab.predicted, timeout=30_000):
         selector.setCurrentIndex(names.index("mlp"))
     assert window.draw_tab.predictor.name == "mlp"
@@ -100,7 +100,7 @@ def window_with_damaged_file(qtbot, tmp_path, monkeypatch, name: str):
 
 def test_broken_shipped_weights_fall_back_to_another_model(qtbot, tmp_path, monkeypatch):
     win, messages = window_with_damaged_file(qtbot, tmp_path, monkeypatch, "best.weights.h5")
-    assert win.draw_tab.predictor.name == "cnn"
+    assert win.draw_tab.predictor.name == "cnn_deep"
     assert any("best.weights.h5" in m and "cannot be loaded" in m for m in messages)
     win.close()
 

@@ -146,11 +146,21 @@ def test_explain_writes_every_picture_and_a_summary(qapp, tmp_path, mnist, capsy
     save_image(grey_image(255 - mnist.x_test[0], high=255), picture, scale=4)
     out = tmp_path / "report"
     code = main(
-        ["explain", str(picture), "--model", "cnn", "--method", "ig", "--sanity", "--out", str(out)]
+        [
+            "explain",
+            str(picture),
+            "--model",
+            "cnn_deep",
+            "--method",
+            "ig",
+            "--sanity",
+            "--out",
+            str(out),
+        ]
     )
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["model"] == "cnn" and summary["prediction"] == digit
+    assert summary["model"] == "cnn_deep" and summary["prediction"] == digit
     assert sum(summary["probabilities"]) == pytest.approx(1.0)
     kinds = [layer["kind"] for layer in summary["layers"]]
     assert kinds[0] == "conv" and kinds[-1] == "output"

@@ -112,7 +112,11 @@ def test_every_network_reads_the_drawing_and_a_pinned_run_joins(window, qtbot, m
     draw = window.draw_tab
     table = window.findChild(QTableView, "networksTable")
     model = table.model()
-    assert [model.index(r, 0).data() for r in range(model.rowCount())] == ["best", "cnn", "mlp"]
+    assert [model.index(r, 0).data() for r in range(model.rowCount())] == [
+        "best",
+        "cnn_deep",
+        "mlp",
+    ]
     draw_digit(draw.canvas, 3)
     qtbot.waitUntil(lambda: model.index(2, 1).data() not in ("", None), timeout=10_000)
     reads = [model.index(r, 1).data() for r in range(model.rowCount())]
@@ -151,7 +155,7 @@ def test_results_show_each_runs_score_on_my_digits(window, qtbot, mnist, styled_
     assert headers == ["ID", "Model", "Status", "Accuracy", "My digits", "Time (s)"]
     scores = window.findChild(QTableView, "myScoresTable").model()
     names = [scores.index(r, 0).data() for r in range(scores.rowCount())]
-    assert {"best", "cnn", "mlp", f"run {record.id}"} <= set(names)
+    assert {"best", "cnn_deep", "mlp", f"run {record.id}"} <= set(names)
 
 
 def test_teach_from_the_window_fills_the_forgetting_meter(window, qtbot, styled_digits):

@@ -88,7 +88,7 @@ def test_lab_code_loads_the_mlp_weights_and_reads_the_first_five_test_images(mni
 def test_drawn_size_mnist_round_trip_costs_at_most_half_a_point(predictors, mnist):
     """MNIST test digits scaled 10x to canvas size, then back through to_mnist."""
     n = 2000
-    cnn = predictors["cnn"]
+    cnn = predictors["cnn_deep"]
     originals = mnist.x_test[:n].astype(np.float32) / 255
     redrawn = np.stack(
         [to_mnist(np.kron(img, np.ones((10, 10), np.uint8))) for img in mnist.x_test[:n]]
@@ -109,7 +109,7 @@ def test_missing_weights_file_is_named(tmp_path):
     folder = copy_weights(tmp_path)
     (folder / "cnn.weights.h5").unlink()
     with pytest.raises(WeightsError, match=r"cnn\.weights\.h5 is missing"):
-        Predictor(ModelSource.shipped("cnn", folder))
+        Predictor(ModelSource.shipped("cnn_deep", folder))
 
 
 def test_truncated_weights_file_says_which_and_what_was_expected(tmp_path):
@@ -117,7 +117,7 @@ def test_truncated_weights_file_says_which_and_what_was_expected(tmp_path):
     path = folder / "cnn.weights.h5"
     path.write_bytes(path.read_bytes()[:2000])
     with pytest.raises(WeightsError) as err:
-        Predictor(ModelSource.shipped("cnn", folder))
+        Predictor(ModelSource.shipped("cnn_deep", folder))
     assert "cnn.weights.h5 cannot be loaded as a cnn_deep" in str(err.value)
 
 
@@ -125,14 +125,14 @@ def test_weights_of_another_architecture_are_refused(tmp_path):
     folder = copy_weights(tmp_path)
     shutil.copyfile(folder / "mlp.weights.h5", folder / "cnn.weights.h5")
     with pytest.raises(WeightsError, match="cannot be loaded as a cnn_deep"):
-        Predictor(ModelSource.shipped("cnn", folder))
+        Predictor(ModelSource.shipped("cnn_deep", folder))
 
 
 def test_first_available_falls_back_and_reports(tmp_path):
     folder = copy_weights(tmp_path)
     (folder / "best.json").unlink()
-    predictor, problems = load_first_available(["best", "cnn"], folder)
-    assert predictor.name == "cnn"
+    predictor, problems = load_first_available(["best", "cnn_deep"], folder)
+    assert predictor.name == "cnn_deep"
     assert len(problems) == 1 and "best.json is missing" in problems[0]
 
 
@@ -140,7 +140,7 @@ def test_damaged_litert_file_falls_back_to_keras_and_says_so(tmp_path, mnist):
     folder = copy_weights(tmp_path)
     path = folder / "cnn.tflite"
     path.write_bytes(path.read_bytes()[:5000])
-    predictor = Predictor(ModelSource.shipped("cnn", folder))
+    predictor = Predictor(ModelSource.shipped("cnn_deep", folder))
     assert predictor.engine == "keras"
     assert "cnn.tflite cannot be loaded" in predictor.notes[0]
     x = mnist.x_test[:200].astype(np.float32) / 255

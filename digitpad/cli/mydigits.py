@@ -82,10 +82,7 @@ def cmd_mydigits(args: argparse.Namespace) -> int:
             source = resolve_model(args.eval, store)
             images, labels = mine.arrays()
             result = score_network(Predictor(source), images, labels)
-            run_id = int(args.eval[4:]) if args.eval.startswith("run:") else None
-            mine.remember_score(
-                network_key(source, run_id), mine.revision(), result.accuracy, result.count
-            )
+            mine.remember_score(network_key(source), mine.revision(), result.accuracy, result.count)
             if args.json:
                 print(
                     json.dumps(

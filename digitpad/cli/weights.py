@@ -8,6 +8,7 @@ from pathlib import Path
 from digitpad.cli.common import add_engine_flags, fail, make_engine, open_store, run_job
 from digitpad.core.data.mnist import load_dataset
 from digitpad.core.engine import EngineEvent, Job, RunProgress, RunStarted
+from digitpad.core.inference.weights import RENAMED, SHIPPED
 from digitpad.core.nets.status import RunStatus
 
 
@@ -16,8 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     build = sub.add_parser("build-weights", help="retrain the shipped weights from scratch")
     build.add_argument(
         "--only",
-        default="mlp,cnn,best",
-        help="comma-separated names among mlp, cnn, best (default: all)",
+        default=",".join(SHIPPED),
+        help=f"comma-separated names among {', '.join(SHIPPED)} (default: all)",
     )
     build.add_argument("--out", metavar="DIR", help="folder to write (default: weights/)")
     build.add_argument(
@@ -30,9 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_build_weights(args: argparse.Namespace) -> int:
-    from digitpad.core.inference.weights import SHIPPED, export_litert, install_shipped
+    from digitpad.core.inference.weights import export_litert, install_shipped
 
     names = [n.strip() for n in args.only.split(",") if n.strip()]
+    for old in (n for n in names if n in RENAMED):
+        fail(f"digitpad build-weights: error: {RENAMED[old][1]}; use --only {RENAMED[old][0]}")
     unknown = [n for n in names if n not in SHIPPED]
     if unknown:
         fail(

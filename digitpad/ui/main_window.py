@@ -15,6 +15,7 @@ from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget, QWidget
 
 from digitpad.core.inference.predictor import run_source
+from digitpad.core.inference.weights import shipped_name
 from digitpad.core.machine.paths import PACKAGE_DIR, data_home
 from digitpad.core.store.runs import RunRecord, RunStore, RunStoreError
 from digitpad.ui.common.background import wait_for_background
@@ -134,7 +135,10 @@ class MainWindow(QMainWindow):
 
     def _load_models(self) -> None:
         runs = self._canvas_runs()
-        self.draw_tab.populate_models(runs, preferred=self.settings.value("draw/model", "best"))
+        self.draw_tab.populate_models(
+            runs,
+            preferred=shipped_name(str(self.settings.value("draw/model", "best"))),
+        )
         if self.my_digits_page.is_built():
             self.my_digits_tab.set_networks(runs)
         self._restore_pins()
@@ -238,7 +242,7 @@ class MainWindow(QMainWindow):
         self.show_message(f"Run {record.id} is pinned to the Draw tab's network table.")
 
     def _save_pins(self, sources) -> None:
-        ids = [s.name.removeprefix("run ") for s in sources if s.name.startswith("run ")]
+        ids = [str(s.run_id) for s in sources if s.run_id is not None]
         self.settings.setValue("draw/pinned", ",".join(ids))
 
     def _restore_pins(self) -> None:
@@ -279,7 +283,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("draw/pen", self.draw_tab.pen_slider.value())
         self.settings.setValue("draw/inside", self.draw_tab.look_button.isChecked())
         source = self.draw_tab.current_source()
-        if source is not None and not source.name.startswith("run "):
+        if source is not None and source.run_id is None:
             self.settings.setValue("draw/model", source.name)
         self.settings.sync()
 

@@ -46,6 +46,7 @@ class ModelSource:
     accuracy: float | None = None
     litert: Path | None = None
     litert_from: str | None = None
+    run_id: int | None = None  # the stored run it is, if it is one (not a shipped network)
 
     @classmethod
     def shipped(cls, name: str, folder: Path | None = None) -> ModelSource:
@@ -79,6 +80,7 @@ def run_source(record) -> ModelSource:
         record.spec,
         Path(record.result.weights_path),
         record.result.test_accuracy,
+        run_id=record.id,
     )
 
 

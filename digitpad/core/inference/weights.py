@@ -48,7 +48,10 @@ SHIPPED = {
         ShippedModel("mlp", "MLP, lab exercise 4", RunSpec.for_model("mlp", seed=4), 0.91),
         # Lab exercise 9's deeper CNN; the report reached 0.9917.
         ShippedModel(
-            "cnn", "Deeper CNN, lab exercise 9", RunSpec.for_model("cnn_deep", seed=9), 0.9917
+            "cnn_deep",
+            "Deeper CNN, lab exercise 9",
+            RunSpec.for_model("cnn_deep", seed=9),
+            0.9917,
         ),
         ShippedModel(
             "best",
@@ -61,7 +64,22 @@ SHIPPED = {
 # Largest difference in any probability allowed between a LiteRT export and Keras.
 LITERT_TOLERANCE = 1e-4
 # The canvas tries these in order when one cannot be loaded.
-FALLBACK_ORDER = ("best", "cnn", "mlp")
+FALLBACK_ORDER = ("best", "cnn_deep", "mlp")
+# Names the shipped networks had before, with what to say: "cnn" named exercise 9's network
+# while ``--model cnn`` trains application 2's, two networks under one word.
+RENAMED = {
+    "cnn": (
+        "cnn_deep",
+        "the shipped network of lab exercise 9 is now named cnn_deep ('cnn' is the lab's "
+        "application-2 CNN, which 'digitpad train --model cnn' trains)",
+    )
+}
+
+
+def shipped_name(name: str) -> str:
+    """A shipped network's name as it is now (an older name, such as a saved setting, is
+    read as its new one)."""
+    return RENAMED.get(name, (name, ""))[0]
 
 
 def install_shipped(

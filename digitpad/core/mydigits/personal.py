@@ -11,6 +11,7 @@ import numpy as np
 from digitpad.core.inference.predictor import ModelSource, Predictor, file_sha256
 from digitpad.core.nets.evaluation import NUM_CLASSES, confusion_matrix
 from digitpad.core.store.my_digits import Drawing, MyDigitsError
+from digitpad.core.store.run_refs import run_ref
 
 HELD_OUT = 0.25  # share of each digit's drawings a fine-tune keeps for testing
 COLLECT_HINT = (
@@ -107,11 +108,11 @@ class Readings:
         return predictor
 
 
-def network_key(source: ModelSource, run_id: int | None = None) -> str:
+def network_key(source: ModelSource) -> str:
     """The name a network's cached score is kept under: ``run:N`` for a run, the shipped
     name and its weights' fingerprint otherwise (rebuilt weights are another network)."""
-    if run_id is not None:
-        return f"run:{run_id}"
+    if source.run_id is not None:
+        return run_ref(source.run_id)
     return f"{source.name}:{file_sha256(source.weights)[:12]}"
 
 

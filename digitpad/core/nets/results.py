@@ -37,7 +37,7 @@ class FineTuneFigures:
     ``mnist_*`` on MNIST's 10,000 test images; ``*_by_epoch`` after each epoch.
     """
 
-    base: str  # the network it started from: "best", "mlp", "cnn" or "run N"
+    base: str  # the network it started from: a shipped name ("best") or "run N"
     replay: bool
     freeze_conv: bool
     mine_train: int

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from digitpad.core.store.database_errors import unusable_message
+from digitpad.core.store.run_refs import RUN_REF_PREFIX
 
 SIDE = 28
 
@@ -47,7 +48,8 @@ CREATE TABLE IF NOT EXISTS my_digits_scores (
 # A run's score on the set as it is now, as an SQL expression over the runs table (the
 # Results table's "My digits" column, sortable like the others).
 RUN_SCORE_SQL = (
-    "(SELECT accuracy FROM my_digits_scores WHERE network = 'run:' || runs.id AND revision = "
+    "(SELECT accuracy FROM my_digits_scores WHERE network = "
+    f"'{RUN_REF_PREFIX}' || runs.id AND revision = "
     "(SELECT value FROM my_digits_meta WHERE key = 'revision'))"
 )
 

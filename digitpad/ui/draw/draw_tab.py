@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.core.data.preprocess import mnist_stages, to_mnist
-from digitpad.core.inference.predictor import ModelSource, Predictor, WeightsError, run_source
+from digitpad.core.inference.model_ref import every_network
+from digitpad.core.inference.predictor import ModelSource, Predictor, run_source
 from digitpad.core.inference.weights import FALLBACK_ORDER, SHIPPED
 from digitpad.core.store.my_digits import CORRECTED, MyDigits, MyDigitsError
 from digitpad.core.store.runs import RunRecord
@@ -224,24 +225,14 @@ class DrawTab(QWidget):
         current = self.current_source()
         self.model_selector.blockSignals(True)
         self.model_selector.clear()
-        shipped = []
-        for name in FALLBACK_ORDER:
-            try:
-                source = ModelSource.shipped(name)
-            except WeightsError as exc:
-                self.message.emit(str(exc))
-                continue
-            shipped.append(source)
+        sources, problems = every_network(reversed(runs))
+        for problem in problems:
+            self.message.emit(problem)
+        shipped = [source for source in sources if source.run_id is None]
+        for source in sources:
             accuracy = f" ({source.accuracy:.2%})" if source.accuracy else ""
-            self.model_selector.addItem(f"{name}: {SHIPPED[name].title}{accuracy}", source)
-        for record in reversed(runs):
-            if record.has_model:
-                source = run_source(record)
-                self.model_selector.addItem(
-                    f"run {record.id}: {record.spec.describe()} "
-                    f"({record.result.test_accuracy:.2%})",
-                    source,
-                )
+            title = SHIPPED[source.name].title if source.run_id is None else source.spec.describe()
+            self.model_selector.addItem(f"{source.name}: {title}{accuracy}", source)
         self.model_selector.blockSignals(False)
         self.networks.set_shipped(shipped)
         if self.model_selector.count() == 0:

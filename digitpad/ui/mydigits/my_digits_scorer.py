@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
-from digitpad.core.inference.predictor import ModelSource, run_source
-from digitpad.core.inference.weights import FALLBACK_ORDER
+from digitpad.core.inference.model_ref import every_network
+from digitpad.core.inference.predictor import ModelSource
 from digitpad.core.mydigits.personal import PersonalScore, Readings, network_key
 from digitpad.core.store.my_digits import MyDigits
 from digitpad.core.store.runs import RunStore
@@ -105,21 +105,15 @@ class MyDigitsScorer(QObject):
     def _networks(self) -> Iterator[tuple[str, ModelSource]]:
         """Every network to score, as it is reached (a damaged one is left out here: the
         Draw tab or the Results table say why)."""
-        for name in FALLBACK_ORDER:
-            try:
-                source = ModelSource.shipped(name)
-                key = network_key(source)
-            except Exception:  # a missing or damaged shipped network
-                continue
-            yield key, source
         ids = [row.id for row in self.store.newest_with_models(MAX_RUNS)]
         records = {r.id: r for r in self.store.get_many(ids, curves=False)}
-        for record in (records[i] for i in ids if i in records):  # newest first
+        sources, _ = every_network(records[i] for i in ids if i in records)  # newest first
+        for source in sources:
             try:
-                source = run_source(record)
-            except Exception:
+                key = network_key(source)  # reads a shipped network's weights file
+            except OSError:
                 continue
-            yield network_key(source, record.id), source
+            yield key, source
 
     def _on_finished(self, _result=None) -> None:
         self._busy = False

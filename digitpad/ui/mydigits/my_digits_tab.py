@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.core.engine import Job
-from digitpad.core.inference.predictor import ModelSource, Predictor, WeightsError, run_source
-from digitpad.core.inference.weights import FALLBACK_ORDER
+from digitpad.core.inference.model_ref import every_network
+from digitpad.core.inference.predictor import Predictor, WeightsError
 from digitpad.core.mydigits.finetune import EPOCHS, LEARNING_RATE, plan_finetune
 from digitpad.core.mydigits.personal import PersonalScore, score_network
 from digitpad.core.nets.results import FineTuneFigures
@@ -397,17 +397,15 @@ class MyDigitsTab(QWidget):
         """Offer the shipped networks and ``runs`` (those with a saved network) to start from."""
         current = self.base_combo.currentData()
         self.base_combo.clear()
-        for name in FALLBACK_ORDER:
-            try:
-                self.base_combo.addItem(name, ModelSource.shipped(name))
-            except WeightsError:
-                continue
-        for record in runs:
-            if record.has_model:
+        by_id = {record.id: record for record in runs}
+        for source in every_network(runs)[0]:
+            label = source.name
+            if source.run_id is not None:
+                record = by_id[source.run_id]
                 label = f"run {record.id}: {record.spec.describe()}"
                 if record.result and record.result.finetune_of:
                     label += f" (fine-tune of {record.result.finetune_of})"
-                self.base_combo.addItem(label, run_source(record))
+            self.base_combo.addItem(label, source)
         index = self.base_combo.findData(current) if current is not None else -1
         if index < 0:
             index = self.base_combo.findText("mlp")
