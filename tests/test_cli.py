@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -108,3 +109,16 @@ def test_sweep_refuses_a_bad_custom_value():
         text=True,
     )
     assert out.returncode == 2 and "--neurons must be from 1" in out.stderr
+
+
+def test_a_command_prints_no_tensorflow_start_up_lines_unless_verbose(tmp_path):
+    """TensorFlow's C++ start-up (CUDA probing on a machine without a GPU, oneDNN notices)
+    writes to stderr before any log level applies; the user sees none of it."""
+    env = {**os.environ, "DIGITPAD_HOME": str(tmp_path / "home")}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    command = [sys.executable, "-m", "digitpad", "train", "--train-limit", "600", "--epochs", "1"]
+    quiet = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert quiet.returncode == 0, quiet.stderr
+    noise = ("cuInit", "cuda", "absl::InitializeLog", "cpu_feature_guard", "oneDNN")
+    assert not [line for line in quiet.stderr.splitlines() if any(n in line for n in noise)]
+    assert "epoch 1/1" in quiet.stdout

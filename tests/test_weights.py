@@ -107,23 +107,23 @@ def copy_weights(tmp_path):
 
 def test_missing_weights_file_is_named(tmp_path):
     folder = copy_weights(tmp_path)
-    (folder / "cnn.weights.h5").unlink()
-    with pytest.raises(WeightsError, match=r"cnn\.weights\.h5 is missing"):
+    (folder / "cnn_deep.weights.h5").unlink()
+    with pytest.raises(WeightsError, match=r"cnn_deep\.weights\.h5 is missing"):
         Predictor(ModelSource.shipped("cnn_deep", folder))
 
 
 def test_truncated_weights_file_says_which_and_what_was_expected(tmp_path):
     folder = copy_weights(tmp_path)
-    path = folder / "cnn.weights.h5"
+    path = folder / "cnn_deep.weights.h5"
     path.write_bytes(path.read_bytes()[:2000])
     with pytest.raises(WeightsError) as err:
         Predictor(ModelSource.shipped("cnn_deep", folder))
-    assert "cnn.weights.h5 cannot be loaded as a cnn_deep" in str(err.value)
+    assert "cnn_deep.weights.h5 cannot be loaded as a cnn_deep" in str(err.value)
 
 
 def test_weights_of_another_architecture_are_refused(tmp_path):
     folder = copy_weights(tmp_path)
-    shutil.copyfile(folder / "mlp.weights.h5", folder / "cnn.weights.h5")
+    shutil.copyfile(folder / "mlp.weights.h5", folder / "cnn_deep.weights.h5")
     with pytest.raises(WeightsError, match="cannot be loaded as a cnn_deep"):
         Predictor(ModelSource.shipped("cnn_deep", folder))
 
@@ -138,11 +138,11 @@ def test_first_available_falls_back_and_reports(tmp_path):
 
 def test_damaged_litert_file_falls_back_to_keras_and_says_so(tmp_path, mnist):
     folder = copy_weights(tmp_path)
-    path = folder / "cnn.tflite"
+    path = folder / "cnn_deep.tflite"
     path.write_bytes(path.read_bytes()[:5000])
     predictor = Predictor(ModelSource.shipped("cnn_deep", folder))
     assert predictor.engine == "keras"
-    assert "cnn.tflite cannot be loaded" in predictor.notes[0]
+    assert "cnn_deep.tflite cannot be loaded" in predictor.notes[0]
     x = mnist.x_test[:200].astype(np.float32) / 255
     assert np.mean(predictor.predict_batch(x).argmax(1) == mnist.y_test[:200]) > 0.97
 

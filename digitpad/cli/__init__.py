@@ -14,6 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from digitpad.cli import data, explain, lab, mydigits, runs, train, weights, window
 from digitpad.core.data.mnist import MnistUnavailable
+from digitpad.core.machine.keras_setup import VERBOSE_ENV
 from digitpad.core.store.runs import RunStoreError
 
 COMMANDS = (train, runs, data, lab, explain, mydigits, weights)  # in --help's order
@@ -32,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)
+    for command_parser in sub.choices.values():  # before or after the command's name
+        command_parser.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS)
     return parser
 
 
@@ -41,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.data:
         os.environ["DIGITPAD_MNIST"] = args.data
+    if args.verbose:  # for this process and the training workers it starts
+        os.environ[VERBOSE_ENV] = "1"
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
     if window.desktop_asked(args):
         return window.cmd_desktop(args)
     if args.command is None:

@@ -18,6 +18,11 @@ def add_top_level_flags(parser: argparse.ArgumentParser) -> None:
         "--data", metavar="PATH", help="MNIST to use: a Keras mnist.npz or a folder of IDX files"
     )
     parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's own start-up messages (CUDA, oneDNN), hidden by default",
+    )
+    parser.add_argument(
         "--screenshot", metavar="FILE.png", help="render the window offscreen to a PNG and exit"
     )
     parser.add_argument("--tab", choices=TABS, default=None, help="tab to show first")

@@ -35,9 +35,9 @@ from digitpad.core.engine.recording import describe_error
 from digitpad.core.engine.worker import (
     ProgressBundler,
     RunOrder,
-    configure_threads,
     train_order,
 )
+from digitpad.core.machine.keras_setup import start_tensorflow
 from digitpad.core.nets.results import Progress
 
 CONNECT_TIMEOUT_S = 10
@@ -354,7 +354,7 @@ def train_on_dask_worker(
     on_progress = ProgressBundler(send, PROGRESS_S)
 
     with _TRAIN_LOCK:
-        configure_threads(worker.state.nthreads)
+        start_tensorflow(worker.state.nthreads)
         from digitpad.core.nets.training import release_memory
 
         with tempfile.TemporaryDirectory(prefix="digitpad-run-") as folder:

@@ -34,10 +34,10 @@ from digitpad.core.engine.events import BackendMessage, WorkerLost, WorkerProgre
 from digitpad.core.engine.worker import (
     ProgressBundler,
     RunOrder,
-    configure_threads,
     rss_mib,
     train_order,
 )
+from digitpad.core.machine.keras_setup import start_tensorflow
 
 RECYCLE_MIB = 512  # a worker grown by more than this since its first run is replaced
 MAX_DEFAULT_JOBS = 4  # each worker holds TensorFlow and MNIST: about 0.7 to 1.2 GB
@@ -273,7 +273,7 @@ def _worker_main(orders, messages, stop, skip, threads: int, recycle_mib: float)
     # Ctrl+C in the terminal reaches every process of the group; the caller decides what
     # it means (it stops the job through ``stop``), so it must not kill a run.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    configure_threads(threads)
+    start_tensorflow(threads)
     from digitpad.core.machine.keras_setup import import_keras
     from digitpad.core.nets.training import release_memory
 

@@ -85,18 +85,6 @@ class ProgressBundler:
         self._last = now if now is not None else time.monotonic()
 
 
-def configure_threads(threads: int) -> None:
-    """Give this process' TensorFlow ``threads`` threads for its operations (before its
-    first operation; later calls change nothing)."""
-    import tensorflow as tf  # keras has no threading settings
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(max(1, threads))
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:  # TensorFlow already initialised in this process: keep its threads
-        pass
-
-
 def rss_mib() -> float:
     """This process' resident memory in MiB: from /proc on Linux, the peak on macOS, and 0
     on Windows (whose workers are then never replaced on size)."""

@@ -22,7 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.core.machine.keras_setup import BACKEND_LOCK, freeze_long_lived_objects
+from digitpad.core.machine.keras_setup import (
+    BACKEND_LOCK,
+    freeze_long_lived_objects,
+    native_stderr_hidden,
+)
 from digitpad.core.machine.paths import weights_dir
 from digitpad.core.nets.models import build_model, input_shape_for
 from digitpad.core.nets.specs import RunSpec
@@ -203,8 +207,9 @@ class _LiteRtRunner:
     def __init__(self, path: Path, threads: int):
         from ai_edge_litert.interpreter import Interpreter
 
-        self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
-        self._interpreter.allocate_tensors()
+        with native_stderr_hidden():  # "INFO: Created TensorFlow Lite XNNPACK delegate"
+            self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]["index"]
         self._batch = int(self._input["shape"][0])

@@ -7,6 +7,8 @@ import platform
 import socket
 from pathlib import Path
 
+from digitpad.core.machine.keras_setup import start_tensorflow
+
 
 def library_versions() -> dict[str, str]:
     from importlib import metadata  # imported here: it costs 50 ms at start-up
@@ -22,6 +24,7 @@ def library_versions() -> dict[str, str]:
 
 def device_name() -> str:
     """``"GPU: <name>"`` when TensorFlow sees a GPU, else ``"CPU (<n> cores)"``."""
+    start_tensorflow()  # its start-up lines hidden
     import tensorflow as tf  # keras has no public device query
 
     gpus = tf.config.list_physical_devices("GPU")

@@ -10,9 +10,15 @@ here ("take_gil: PyMUTEX_LOCK failed"). Every such operation takes this lock; a 
 from __future__ import annotations
 
 import gc
+import os
+import sys
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 BACKEND_LOCK = threading.RLock()
+VERBOSE_ENV = "DIGITPAD_VERBOSE"  # set (by --verbose): TensorFlow's start-up lines are shown
 
 
 _frozen = False
@@ -40,7 +46,61 @@ def import_keras():
     training starts) made it register its gradients twice and fail ("Registering two
     gradient with name 'ReduceDataset'").
     """
+    start_tensorflow()
     with BACKEND_LOCK:
         import keras
 
     return keras
+
+
+_started = False
+
+
+def start_tensorflow(threads: int | None = None) -> None:
+    """Import TensorFlow and let it find its devices, once per process, with its start-up
+    lines hidden (see ``native_stderr_hidden``); ``threads`` sets its operations' threads,
+    which only the first call, before any operation, can do."""
+    global _started
+    with BACKEND_LOCK:
+        if _started:
+            return
+        with native_stderr_hidden():
+            import tensorflow as tf  # keras has no threading settings
+
+            if threads is not None:
+                try:
+                    tf.config.threading.set_intra_op_parallelism_threads(max(1, threads))
+                    tf.config.threading.set_inter_op_parallelism_threads(1)
+                except RuntimeError:  # initialised already in this process: keep its threads
+                    pass
+            tf.config.list_physical_devices()  # where CUDA is probed, and says so
+        _started = True
+
+
+@contextmanager
+def native_stderr_hidden() -> Iterator[None]:
+    """Keep what TensorFlow's C++ start-up writes to the process' stderr ("cuInit", CUDA
+    stubs, oneDNN notices: noise on a computer without a GPU) off the terminal, unless
+    ``$DIGITPAD_VERBOSE`` is set. It is shown after all if the start-up fails. The log
+    level cannot do it: these lines are written before TensorFlow reads it."""
+    if os.environ.get(VERBOSE_ENV):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            _restore(saved)
+            caught.seek(0)
+            sys.stderr.write(caught.read().decode(errors="replace"))
+            raise
+        _restore(saved)
+
+
+def _restore(saved: int) -> None:
+    sys.stderr.flush()
+    os.dup2(saved, 2)
+    os.close(saved)
