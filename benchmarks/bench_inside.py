@@ -25,7 +25,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("DIGITPAD_HOME", tempfile.mkdtemp(prefix="bench-inside-"))
 
-from gui_timing import Ticks, report, wait
+from gui_timing import Ticks, report, time_strokes, wait
 from PySide6.QtWidgets import QApplication
 
 from digitpad.core.inference.predictor import ModelSource
@@ -72,16 +72,8 @@ def main() -> int:
     # nobody looks inside).
     predicted: list[object] = []
     draw.predicted.connect(predicted.append)
-    latencies = []
     ticks.start()
-    for i, stroke in enumerate(strokes[: args.strokes]):
-        if i % 4 == 0:
-            draw.canvas.clear()
-        before = len(predicted)
-        start = time.perf_counter()
-        draw.canvas.add_stroke(stroke, 0.06)
-        wait(lambda before=before: len(predicted) > before)
-        latencies.append((time.perf_counter() - start) * 1000)
+    latencies = time_strokes(draw.canvas, strokes[: args.strokes], predicted)
     report(draw.predictor.name, "(view closed)", latencies, ticks.stop())
 
     draw.show_inside(True)

@@ -21,9 +21,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("DIGITPAD_HOME", tempfile.mkdtemp(prefix="bench-networks-"))
 
-import time
 
-from gui_timing import Ticks, report, wait
+from gui_timing import Ticks, report, time_strokes, wait
 from PySide6.QtWidgets import QApplication
 
 from digitpad.core.inference.predictor import ModelSource
@@ -68,16 +67,8 @@ def main() -> int:
     draw.canvas.add_stroke(strokes[0], 0.06)
     wait(lambda: bool(updated), timeout_s=120)
     ticks = Ticks()
-    latencies = []
     ticks.start()
-    for i, stroke in enumerate(strokes[1 : args.strokes + 1]):
-        if i % 4 == 0:
-            draw.canvas.clear()
-        before = len(updated)
-        start = time.perf_counter()
-        draw.canvas.add_stroke(stroke, 0.06)
-        wait(lambda before=before: len(updated) > before)
-        latencies.append((time.perf_counter() - start) * 1000)
+    latencies = time_strokes(draw.canvas, strokes[1 : args.strokes + 1], updated)
     names = ", ".join(panel.sources[i].name for i in range(len(panel.sources)))
     print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; {args.strokes} strokes; {names}")
     print(f"{'':24s} {'':22s} {'p50 ms':>7s} {'p95 ms':>7s} {'max gap ms':>10s}")

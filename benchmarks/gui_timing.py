@@ -4,6 +4,7 @@ something happens, and print a row of latencies with the GUI thread's longest ga
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
@@ -59,3 +60,18 @@ class Ticks:
     def stop(self) -> list[float]:
         self._timer.stop()
         return self.times
+
+
+def time_strokes(canvas, strokes, answers: list) -> list[float]:
+    """Add ``strokes`` to ``canvas`` one at a time (clearing it every four) and time each
+    until ``answers`` grows (a slot appending to it is what answers a stroke); in ms."""
+    latencies = []
+    for i, stroke in enumerate(strokes):
+        if i % 4 == 0:
+            canvas.clear()
+        before = len(answers)
+        start = time.perf_counter()
+        canvas.add_stroke(stroke, 0.06)
+        wait(lambda before=before: len(answers) > before)
+        latencies.append((time.perf_counter() - start) * 1000)
+    return latencies

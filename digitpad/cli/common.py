@@ -6,7 +6,7 @@ import argparse
 import signal
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from digitpad.core.engine import (
     CLUSTER_ENV,
@@ -17,10 +17,12 @@ from digitpad.core.engine import (
     JobControl,
     JobFailed,
     RunFinished,
+    RunProgress,
     RunStarted,
     make_backend,
 )
 from digitpad.core.machine.paths import data_home
+from digitpad.core.nets.results import Progress
 from digitpad.core.nets.status import RunStatus
 from digitpad.core.store.run_summary import summary_line
 from digitpad.core.store.runs import RunStore
@@ -40,6 +42,16 @@ def add_engine_flags(parser: argparse.ArgumentParser) -> None:
         help="train on the Dask cluster whose scheduler is there "
         f"(default: ${CLUSTER_ENV}; unset: this computer)",
     )
+
+
+def epoch_printer(out: TextIO, line: Callable[[Progress], str]) -> Callable[[EngineEvent], None]:
+    """An ``on_event`` that prints ``line(progress)`` to ``out`` as each epoch ends."""
+
+    def on_event(event: EngineEvent) -> None:
+        if isinstance(event, RunProgress) and event.progress.kind == "epoch":
+            print(line(event.progress), file=out, flush=True)
+
+    return on_event
 
 
 def open_store() -> RunStore:

@@ -9,9 +9,18 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from digitpad.cli.common import add_engine_flags, fail, flag_names, make_engine, open_store, run_job
+from digitpad.cli.common import (
+    add_engine_flags,
+    epoch_printer,
+    fail,
+    flag_names,
+    make_engine,
+    open_store,
+    run_job,
+)
 from digitpad.core.data.mnist import load_dataset
-from digitpad.core.engine import EngineEvent, Job, RunProgress
+from digitpad.core.engine import Job
+from digitpad.core.nets.results import Progress
 from digitpad.core.nets.status import RunStatus
 
 
@@ -150,18 +159,13 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         file=out,
     )
 
-    def on_event(event: EngineEvent) -> None:
-        if isinstance(event, RunProgress) and event.progress.kind == "epoch":
-            p = event.progress
-            print(
-                f"epoch {p.epoch + 1}/{p.epochs}  MNIST test accuracy "
-                f"{p.logs.get('val_accuracy', float('nan')):.4f}  ({p.elapsed:.1f} s)",
-                file=out,
-            )
-            out.flush()
+    def line(p: Progress) -> str:
+        accuracy = p.logs.get("val_accuracy", float("nan"))
+        epoch = f"epoch {p.epoch + 1}/{p.epochs}"
+        return f"{epoch}  MNIST test accuracy {accuracy:.4f}  ({p.elapsed:.1f} s)"
 
     job = Job.finetune(spec, order)
-    run_job(engine, job, data, on_event)
+    run_job(engine, job, data, epoch_printer(out, line))
     record = job.runs[0].record
     if record is None or record.result is None or record.result.finetune is None:
         if record is not None and record.error:

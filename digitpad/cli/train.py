@@ -7,9 +7,18 @@ import json
 import sys
 from dataclasses import fields
 
-from digitpad.cli.common import add_engine_flags, fail, flag_names, make_engine, open_store, run_job
+from digitpad.cli.common import (
+    add_engine_flags,
+    epoch_printer,
+    fail,
+    flag_names,
+    make_engine,
+    open_store,
+    run_job,
+)
 from digitpad.core.data.mnist import load_dataset
-from digitpad.core.engine import EngineEvent, Job, RunProgress
+from digitpad.core.engine import Job
+from digitpad.core.nets.results import Progress
 from digitpad.core.nets.specs import KIND_DEFAULTS, METRICS, MODEL_KINDS, OPTIMIZERS, RunSpec
 from digitpad.core.nets.status import RunStatus
 from digitpad.core.store.run_columns import row_dict
@@ -70,15 +79,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         file=out,
     )
 
-    def on_event(event: EngineEvent) -> None:
-        if isinstance(event, RunProgress) and event.progress.kind == "epoch":
-            p = event.progress
-            figures = "  ".join(f"{k} {v:.4f}" for k, v in p.logs.items())
-            print(f"epoch {p.epoch + 1}/{p.epochs}  {figures}  ({p.elapsed:.1f} s)", file=out)
-            out.flush()
+    def line(p: Progress) -> str:
+        figures = "  ".join(f"{k} {v:.4f}" for k, v in p.logs.items())
+        return f"epoch {p.epoch + 1}/{p.epochs}  {figures}  ({p.elapsed:.1f} s)"
 
     job = Job.single(spec)
-    run_job(engine, job, data, on_event)
+    run_job(engine, job, data, epoch_printer(out, line))
     record = job.runs[0].record
     if record is None:
         return 1

@@ -14,14 +14,12 @@ import json
 import sqlite3
 import time
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from digitpad.core.store.database_errors import unusable_message
+from digitpad.core.store.database import transaction
 from digitpad.core.store.run_refs import RUN_REF_PREFIX
 
 SIDE = 28
@@ -97,19 +95,8 @@ class MyDigits:
             with self._db() as db:
                 db.executescript(SCHEMA)
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        try:
-            db = sqlite3.connect(self.path, timeout=self.timeout)
-        except sqlite3.OperationalError as exc:
-            raise MyDigitsUnavailable(unusable_message(self.path, exc)) from exc
-        try:
-            with db:  # one transaction: committed on success, rolled back on error
-                yield db
-        except sqlite3.OperationalError as exc:  # locked, read-only, disk full
-            raise MyDigitsUnavailable(unusable_message(self.path, exc)) from exc
-        finally:
-            db.close()
+    def _db(self):
+        return transaction(self.path, self.timeout, MyDigitsUnavailable)
 
     # --- changes ------------------------------------------------------------------------
 

@@ -7,8 +7,7 @@ import os
 import shutil
 import socket
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
@@ -19,7 +18,7 @@ from digitpad.core.machine.processes import pid_alive
 from digitpad.core.nets.results import RunResult
 from digitpad.core.nets.specs import RunSpec
 from digitpad.core.nets.status import RunStatus
-from digitpad.core.store.database_errors import unusable_message
+from digitpad.core.store.database import transaction
 from digitpad.core.store.my_digits import RUN_SCORE_SQL, MyDigits, MyDigitsError
 from digitpad.core.store.my_digits import SCHEMA as MY_DIGITS_SCHEMA
 
@@ -294,20 +293,8 @@ class RunStore:
             f"{self.folder / 'runs'} are untouched."
         )
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        try:
-            db = sqlite3.connect(self.path, timeout=self.timeout)
-        except sqlite3.OperationalError as exc:
-            raise RunStoreError(unusable_message(self.path, exc)) from exc
-        try:
-            db.row_factory = sqlite3.Row
-            with db:  # commits, or rolls back on error
-                yield db
-        except sqlite3.OperationalError as exc:  # locked, read-only, disk full
-            raise RunStoreError(unusable_message(self.path, exc)) from exc
-        finally:
-            db.close()
+    def _connect(self):
+        return transaction(self.path, self.timeout, RunStoreError, rows=True)
 
     def _recover_pending_results(self) -> int:
         """Finish runs whose result was kept beside their model because the database could

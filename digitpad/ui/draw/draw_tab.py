@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -30,6 +30,7 @@ from digitpad.core.inference.weights import FALLBACK_ORDER, SHIPPED
 from digitpad.core.store.my_digits import CORRECTED, MyDigits, MyDigitsError
 from digitpad.core.store.runs import RunRecord
 from digitpad.ui.common.pictures import grey_image, scaled_pixmap
+from digitpad.ui.common.widgets import add_shortcuts
 from digitpad.ui.draw.canvas import IMAGE_SUFFIXES, DrawingCanvas
 from digitpad.ui.draw.collect_bar import CollectBar
 from digitpad.ui.draw.model_loader import ModelLoader
@@ -200,19 +201,16 @@ class DrawTab(QWidget):
         layout.addLayout(right, 2)
         layout.addWidget(self.inside_scroll, 3)
 
-        for keys, slot in (
-            ("Ctrl+Z", self.canvas.undo),
-            ("Esc", self.canvas.clear),
-            ("Delete", self.canvas.clear),
-            ("Ctrl+O", self.open_image),
-            (QKeySequence.StandardKey.Paste, self.paste_image),
-        ):
-            QShortcut(
-                QKeySequence(keys),
-                self,
-                slot,
-                context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
-            )
+        add_shortcuts(
+            self,
+            [
+                ("Ctrl+Z", self.canvas.undo),
+                ("Esc", self.canvas.clear),
+                ("Delete", self.canvas.clear),
+                ("Ctrl+O", self.open_image),
+                (QKeySequence.StandardKey.Paste, self.paste_image),
+            ],
+        )
 
         loader.ready.connect(self._on_model_ready)
         loader.failed.connect(self._on_model_failed)

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPlainTextEdit,
-    QPushButton,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -34,6 +33,7 @@ from digitpad.core.store.run_summary import describe_record
 from digitpad.core.store.runs import RunRecord, RunRow, RunStore, RunStoreError
 from digitpad.ui.common.curves import make_plot
 from digitpad.ui.common.lazy_page import LazyPage
+from digitpad.ui.common.widgets import add_shortcuts, button
 from digitpad.ui.results.first_five_dialog import FirstFiveDialog
 from digitpad.ui.results.results_model import COLUMNS, ROW_ROLE, RunTableModel
 from digitpad.ui.results.run_inspector import RunInspector
@@ -88,50 +88,50 @@ class ResultsTab(QWidget):
         for combo in (self.kind_filter, self.sweep_filter):
             combo.currentIndexChanged.connect(self._apply_filters)
 
-        refresh = QPushButton(
+        refresh = button(
             "Refresh",
-            objectName="refreshButton",
-            toolTip="Read the store again (runs from the command line or another window) (F5)",
+            "refreshButton",
+            "Read the store again (runs from the command line or another window) (F5)",
+            self.reload,
         )
-        refresh.clicked.connect(self.reload)
-        self.delete_button = QPushButton(
+        self.delete_button = button(
             "Delete…",
-            objectName="deleteButton",
-            toolTip="Delete the selected runs and their saved models",
+            "deleteButton",
+            "Delete the selected runs and their saved models",
+            self.delete_selected,
         )
-        self.delete_button.clicked.connect(self.delete_selected)
-        self.export_button = QPushButton(
+        self.export_button = button(
             "Export CSV…",
-            objectName="exportButton",
-            toolTip="Save the rows shown to a CSV file (Ctrl+E)",
+            "exportButton",
+            "Save the rows shown to a CSV file (Ctrl+E)",
+            self.export_csv,
         )
-        self.export_button.clicked.connect(self.export_csv)
-        self.use_button = QPushButton(
+        self.use_button = button(
             "Use on canvas",
-            objectName="useOnCanvasButton",
-            toolTip="Draw against this run's network",
+            "useOnCanvasButton",
+            "Draw against this run's network",
+            self._use_on_canvas,
         )
-        self.use_button.clicked.connect(self._use_on_canvas)
-        self.pin_button = QPushButton(
+        self.pin_button = button(
             "Pin to Draw",
-            objectName="pinButton",
-            toolTip="Add the selected runs' networks to the Draw tab's table of every "
+            "pinButton",
+            "Add the selected runs' networks to the Draw tab's table of every "
             "network on your drawing",
+            self._pin_selected,
         )
-        self.pin_button.clicked.connect(self._pin_selected)
-        self.save_weights_button = QPushButton(
+        self.save_weights_button = button(
             "Save weights as…",
-            objectName="saveWeightsButton",
-            toolTip="Write a copy of the selected run's weights (.weights.h5) where you choose",
+            "saveWeightsButton",
+            "Write a copy of the selected run's weights (.weights.h5) where you choose",
+            lambda: self.save_weights_as(),
         )
-        self.save_weights_button.clicked.connect(lambda: self.save_weights_as())
-        self.first_five_button = QPushButton(
+        self.first_five_button = button(
             "First five…",
-            objectName="firstFiveButton",
-            toolTip="Exercise 5: load weights into a fresh network and read the first five "
+            "firstFiveButton",
+            "Exercise 5: load weights into a fresh network and read the first five "
             "test images (the selected run's, else the shipped exercise 4 weights)",
+            self.open_first_five,
         )
-        self.first_five_button.clicked.connect(self.open_first_five)
 
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Model"))
@@ -139,7 +139,7 @@ class ResultsTab(QWidget):
         bar.addWidget(QLabel("Sweep"))
         bar.addWidget(self.sweep_filter)
         bar.addStretch(1)
-        for button in (
+        for widget in (
             refresh,
             self.use_button,
             self.pin_button,
@@ -148,7 +148,7 @@ class ResultsTab(QWidget):
             self.delete_button,
             self.export_button,
         ):
-            bar.addWidget(button)
+            bar.addWidget(widget)
 
         self.overlay = make_plot("resultsLossPlot", "loss")
         self.spec_view = QPlainTextEdit(objectName="runSpecView", readOnly=True)
@@ -175,18 +175,7 @@ class ResultsTab(QWidget):
         layout.addLayout(bar)
         layout.addWidget(split, 1)
 
-        QShortcut(
-            QKeySequence("F5"),
-            self,
-            self.reload,
-            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
-        )
-        QShortcut(
-            QKeySequence("Ctrl+E"),
-            self,
-            self.export_csv,
-            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
-        )
+        add_shortcuts(self, [("F5", self.reload), ("Ctrl+E", self.export_csv)])
         QShortcut(
             QKeySequence.StandardKey.Delete,
             self.table,

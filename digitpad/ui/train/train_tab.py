@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -42,6 +41,7 @@ from digitpad.core.store.run_summary import summary_line
 from digitpad.core.store.runs import RunRecord, RunStore
 from digitpad.ui.common.background import run_in_background, serial_pool
 from digitpad.ui.common.curves import TrainingCurves
+from digitpad.ui.common.widgets import add_shortcuts
 from digitpad.ui.train.sweep_panel import SweepPanel
 from digitpad.ui.train.train_form import TrainForm
 
@@ -135,18 +135,7 @@ class TrainTab(QWidget):
         layout.addLayout(left, 2)
         layout.addWidget(self.curves, 5)
 
-        QShortcut(
-            QKeySequence("Ctrl+Return"),
-            self,
-            self.start_training,
-            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
-        )
-        QShortcut(
-            QKeySequence("Ctrl+."),
-            self,
-            self.stop_training,
-            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
-        )
+        add_shortcuts(self, [("Ctrl+Return", self.start_training), ("Ctrl+.", self.stop_training)])
         self._update_buttons()
 
     # --- running ---------------------------------------------------------------------------
