@@ -87,7 +87,7 @@ def display_problem(
 # --- the application menu (XDG) -----------------------------------------------------------
 
 
-def data_home(environ: os._Environ | dict | None = None) -> Path:
+def xdg_data_home(environ: os._Environ | dict | None = None) -> Path:
     """``$XDG_DATA_HOME``, else ``~/.local/share``."""
     env = os.environ if environ is None else environ
     configured = env.get("XDG_DATA_HOME", "").strip()
@@ -97,7 +97,7 @@ def data_home(environ: os._Environ | dict | None = None) -> Path:
 def entry_paths(environ=None) -> tuple[Path, Path]:
     """Where the launcher and its icon go: (``…/applications/digitpad.desktop``,
     ``…/icons/hicolor/256x256/apps/digitpad.png``)."""
-    base = data_home(environ)
+    base = xdg_data_home(environ)
     return (
         base / "applications" / f"{APP_ID}.desktop",
         base / "icons" / "hicolor" / "256x256" / "apps" / f"{APP_ID}.png",

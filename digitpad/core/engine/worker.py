@@ -7,7 +7,9 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from digitpad.core.data.mnist import MnistData
 from digitpad.core.engine.events import WorkerResult
@@ -63,19 +65,27 @@ BUNDLE_S = 0.05  # batch progress leaves a worker in bundles at most this often
 
 
 class ProgressBundler:
-    """Collects a run's ``Progress`` events and hands them to ``send`` in bundles: at most
-    every ``BUNDLE_S`` for batches, at once for anything else (start, epoch, evaluating)."""
+    """Collects progress events and hands them to ``send`` in bundles: at most every
+    ``interval`` seconds for batches, at once for anything else (start, epoch, evaluating).
+    ``progress_of`` reads the ``Progress`` in an event (a worker bundles ``Progress``
+    itself; the window, the engine's ``RunProgress``)."""
 
-    def __init__(self, send, interval: float = BUNDLE_S):
+    def __init__(
+        self,
+        send: Callable[[tuple[Any, ...]], None],
+        interval: float = BUNDLE_S,
+        progress_of: Callable[[Any], Progress] = lambda event: event,
+    ):
         self.send = send
         self.interval = interval
-        self._pending: list[Progress] = []
+        self.progress_of = progress_of
+        self._pending: list[Any] = []
         self._last = 0.0
 
-    def __call__(self, event: Progress) -> None:
+    def __call__(self, event: Any) -> None:
         self._pending.append(event)
         now = time.monotonic()
-        if event.kind != "batch" or now - self._last >= self.interval:
+        if self.progress_of(event).kind != "batch" or now - self._last >= self.interval:
             self.flush(now)
 
     def flush(self, now: float | None = None) -> None:

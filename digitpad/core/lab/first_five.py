@@ -11,6 +11,7 @@ from digitpad.core.data.mnist import MnistData
 from digitpad.core.inference.predictor import ModelSource, load_weights_into
 from digitpad.core.machine.keras_setup import BACKEND_LOCK
 from digitpad.core.nets.models import build_model, prepare_images
+from digitpad.core.nets.results import baseline_error
 from digitpad.core.nets.specs import RunSpec
 
 COUNT = 5
@@ -41,7 +42,7 @@ class FirstFive:
     @property
     def error_percent(self) -> float:
         """The lab's "baseline error" on these five images: 100 - accuracy * 100."""
-        return 100.0 - float(np.mean(self.predicted == self.labels)) * 100.0
+        return baseline_error(float(np.mean(self.predicted == self.labels)))
 
     @property
     def total_params(self) -> int:

@@ -50,6 +50,15 @@ class FineTuneFigures:
     mine_by_epoch: list[float] = field(default_factory=list)
 
 
+def baseline_error(accuracy: float) -> float:
+    """The lab's "baseline error" in percent: ``100 - accuracy * 100``."""
+    return 100.0 - accuracy * 100.0
+
+
+# The same figure as an SQL expression over the runs table, to sort by it there.
+BASELINE_ERROR_SQL = "(100.0 - test_accuracy * 100.0)"
+
+
 @dataclass
 class RunResult:
     """What a run produced: figures, history, where its model was saved, and its context."""
@@ -84,8 +93,7 @@ class RunResult:
 
     @property
     def baseline_error(self) -> float:
-        """The lab's "baseline error": ``100 - accuracy * 100`` (percent)."""
-        return 100.0 - self.test_accuracy * 100.0
+        return baseline_error(self.test_accuracy)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from digitpad.core.machine.processes import pid_alive
-from digitpad.core.nets.results import RunResult
+from digitpad.core.nets.results import BASELINE_ERROR_SQL, RunResult, baseline_error
 from digitpad.core.nets.specs import RunSpec
 from digitpad.core.nets.status import RunStatus
 from digitpad.core.store.database import transaction
@@ -80,6 +80,11 @@ class RunStoreError(RuntimeError):
 PENDING_RESULT = "pending-result.json"
 
 
+def model_on_disk(model_path: str | None) -> bool:
+    """Whether a run's saved network is still there (a deleted or moved file: not)."""
+    return bool(model_path and Path(model_path).exists())
+
+
 @dataclass
 class RunRecord:
     """One row of the store: the spec, and the result once the run has ended."""
@@ -95,9 +100,7 @@ class RunRecord:
 
     @property
     def has_model(self) -> bool:
-        return bool(
-            self.result and self.result.model_path and Path(self.result.model_path).exists()
-        )
+        return model_on_disk(self.result.model_path if self.result else None)
 
 
 class RunRow(NamedTuple):
@@ -137,11 +140,11 @@ class RunRow(NamedTuple):
     @property
     def baseline_error(self) -> float | None:
         """The lab's "baseline error" in percent, as ``RunResult.baseline_error``."""
-        return None if self.test_accuracy is None else 100.0 - self.test_accuracy * 100.0
+        return None if self.test_accuracy is None else baseline_error(self.test_accuracy)
 
     @property
     def has_model(self) -> bool:
-        return bool(self.model_path and Path(self.model_path).exists())
+        return model_on_disk(self.model_path)
 
     @classmethod
     def from_record(cls, record: RunRecord) -> RunRow:
@@ -189,7 +192,7 @@ _COMPUTED = {"my_digits": RUN_SCORE_SQL}
 _LIST_ROWS = f"SELECT {', '.join(_COMPUTED.get(f, f) for f in RunRow._fields)} FROM runs"
 # ORDER BY expressions: the columns, and the derived figures.
 _SORT_KEYS = {name: _COMPUTED.get(name, name) for name in RunRow._fields} | {
-    "baseline_error": "(100.0 - test_accuracy * 100.0)"
+    "baseline_error": BASELINE_ERROR_SQL
 }
 
 

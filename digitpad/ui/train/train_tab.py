@@ -4,7 +4,6 @@ Train/Stop/Skip, progress with ETA, and the live curves of the running runs."""
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
@@ -36,6 +35,7 @@ from digitpad.core.engine import (
 )
 from digitpad.core.engine.local import default_jobs
 from digitpad.core.engine.progress import JobProgress, clock_text
+from digitpad.core.engine.worker import ProgressBundler
 from digitpad.core.nets.specs import RunSpec
 from digitpad.core.store.run_summary import summary_line
 from digitpad.core.store.runs import RunRecord, RunStore
@@ -342,19 +342,14 @@ def _drive(
     except Exception as exc:  # no MNIST, an unreachable cluster: one message, no traceback
         report(JobFailed(str(exc)))
         return
-    pending: list[RunProgress] = []
-    last = 0.0
+    progress = ProgressBundler(
+        lambda bundle: report(list(bundle)), EMIT_INTERVAL_S, lambda event: event.progress
+    )
     event: EngineEvent
     for event in engine.run(job, data, control):
         if isinstance(event, RunProgress):
-            pending.append(event)
-            now = time.monotonic()
-            if event.progress.kind != "batch" or now - last >= EMIT_INTERVAL_S:
-                report(pending)
-                pending, last = [], now
+            progress(event)
             continue
-        if pending:
-            report(pending)
-            pending = []
+        progress.flush()  # in order: a run's last batches before its end
         if not isinstance(event, JobDone):
             report(event)
