@@ -25,6 +25,7 @@ import numpy as np
 from digitpad.core.machine.keras_setup import (
     BACKEND_LOCK,
     freeze_long_lived_objects,
+    import_keras,
     native_stderr_hidden,
 )
 from digitpad.core.machine.paths import weights_dir
@@ -183,6 +184,7 @@ class Predictor:
             return None
 
     def _build_keras(self) -> None:
+        import_keras()  # TensorFlow started quietly (see keras_setup)
         import tensorflow as tf  # tf.function: the compiled single-image path
 
         if self._keras is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from digitpad.core.machine.keras_setup import import_keras
 from digitpad.core.nets.specs import RunSpec
 
 NUM_CLASSES = 10
@@ -21,7 +22,7 @@ def build_model(spec: RunSpec, steps_per_epoch: int | None = None, compile: bool
     ``steps_per_epoch`` lets ``cnn_best`` decay its learning rate over the whole run.
     ``compile=False`` gives an inference-only model (no optimizer to load state into).
     """
-    import keras
+    keras = import_keras()  # TensorFlow started quietly, whoever builds a network first
     from keras import layers
 
     if spec.model == "mlp":
