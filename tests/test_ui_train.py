@@ -28,6 +28,7 @@ OBJECT_NAMES = [
     "batchSizeSpin",
     "metricCombo",
     "trainLimitSpin",
+    "precisionCombo",
     "trainButton",
     "stopButton",
     "progressBar",

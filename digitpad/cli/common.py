@@ -22,6 +22,7 @@ from digitpad.core.engine import (
     make_backend,
 )
 from digitpad.core.machine.paths import data_home
+from digitpad.core.nets.precision import PRECISIONS, default_precision
 from digitpad.core.nets.results import Progress
 from digitpad.core.nets.status import RunStatus
 from digitpad.core.store.run_summary import summary_line
@@ -42,6 +43,13 @@ def add_engine_flags(parser: argparse.ArgumentParser) -> None:
         help="train on the Dask cluster whose scheduler is there "
         f"(default: ${CLUSTER_ENV}; unset: this computer)",
     )
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="number format to train in: bfloat16 is faster where the processor computes it "
+        "(AVX512-BF16, AMX, ARM BF16); auto (the default, or $DIGITPAD_PRECISION) picks it "
+        "there for the CNNs, and float32 elsewhere; each worker decides for its processor",
+    )
 
 
 def epoch_printer(out: TextIO, line: Callable[[Progress], str]) -> Callable[[EngineEvent], None]:
@@ -52,6 +60,12 @@ def epoch_printer(out: TextIO, line: Callable[[Progress], str]) -> Callable[[Eng
             print(line(event.progress), file=out, flush=True)
 
     return on_event
+
+
+def precision_of(args: argparse.Namespace) -> str:
+    """The precision the flags ask for (``--precision``, else ``$DIGITPAD_PRECISION``, else
+    auto)."""
+    return getattr(args, "precision", None) or default_precision()
 
 
 def open_store() -> RunStore:

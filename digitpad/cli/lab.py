@@ -14,6 +14,7 @@ from digitpad.cli.common import (
     flag_names,
     make_engine,
     open_store,
+    precision_of,
     print_run_lines,
     run_job,
     workers_text,
@@ -79,7 +80,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     store = open_store()
     engine = make_engine(args, store)
     data = load_dataset()
-    job = Job.sweep(sweep, specs)
+    job = Job.sweep(sweep, specs).set_precision(precision_of(args))
     (sweep_id,) = job.sweep_ids
     out = sys.stderr if args.json else sys.stdout
     print(
@@ -116,6 +117,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
             )
         sweeps = [PRESETS[n] for n in names]
         job = Job.lab(sweeps, args.train_limit, args.epochs, args.repeats)
+        job.set_precision(precision_of(args))
     except ValueError as exc:
         fail(f"digitpad lab: error: {flag_names(str(exc))}")
     report = Path(args.report) if args.report else None

@@ -16,6 +16,7 @@ from digitpad.cli.common import (
     flag_names,
     make_engine,
     open_store,
+    precision_of,
     run_job,
 )
 from digitpad.core.data.mnist import load_dataset
@@ -164,7 +165,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         epoch = f"epoch {p.epoch + 1}/{p.epochs}"
         return f"{epoch}  MNIST test accuracy {accuracy:.4f}  ({p.elapsed:.1f} s)"
 
-    job = Job.finetune(spec, order)
+    job = Job.finetune(spec.with_changes(precision=precision_of(args)), order)
     run_job(engine, job, data, epoch_printer(out, line))
     record = job.runs[0].record
     if record is None or record.result is None or record.result.finetune is None:

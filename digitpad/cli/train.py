@@ -14,6 +14,7 @@ from digitpad.cli.common import (
     flag_names,
     make_engine,
     open_store,
+    precision_of,
     run_job,
 )
 from digitpad.core.data.mnist import load_dataset
@@ -66,7 +67,7 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
 
 def cmd_train(args: argparse.Namespace) -> int:
     try:
-        spec = spec_from_args(args)
+        spec = spec_from_args(args).with_changes(precision=precision_of(args))
     except ValueError as exc:
         fail(f"digitpad train: error: {flag_names(str(exc))}")
     store = open_store()

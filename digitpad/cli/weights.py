@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from digitpad.cli.common import add_engine_flags, fail, make_engine, open_store, run_job
+from digitpad.cli.common import (
+    add_engine_flags,
+    fail,
+    make_engine,
+    open_store,
+    precision_of,
+    run_job,
+)
 from digitpad.core.data.mnist import load_dataset
 from digitpad.core.engine import EngineEvent, Job, RunProgress, RunStarted
 from digitpad.core.inference.weights import RENAMED, SHIPPED
@@ -59,8 +66,9 @@ def cmd_build_weights(args: argparse.Namespace) -> int:
     store = open_store()
     engine = make_engine(args, store)
     data = load_dataset()
-    job = Job.plan((SHIPPED[name].spec, None) for name in names)
-    name_of = {SHIPPED[name].spec: name for name in names}
+    specs = {name: SHIPPED[name].spec.with_changes(precision=precision_of(args)) for name in names}
+    job = Job.plan((spec, None) for spec in specs.values())
+    name_of = {spec: name for name, spec in specs.items()}
 
     def on_event(event: EngineEvent) -> None:
         if isinstance(event, RunStarted):

@@ -89,6 +89,13 @@ class Job:
         runs.sort(key=lambda r: r.cost, reverse=True)
         return cls(runs, sweep_ids)
 
+    def set_precision(self, precision: str) -> Job:
+        """Train every run in ``precision`` (the same for all, so what the plan merged
+        stays merged); this job."""
+        for run in self.runs:
+            run.spec = run.spec.with_changes(precision=precision)
+        return self
+
     @classmethod
     def single(cls, spec: RunSpec) -> Job:
         """One run, in no sweep."""

@@ -107,6 +107,7 @@ def install_shipped(
         "test_accuracy": result.test_accuracy,
         "test_loss": result.test_loss,
         "training_time_s": round(result.convergence_time, 2),
+        "precision": result.precision,
         "params": result.params,
         "data_source": data.source,
         "data_sha256": data.sha256,

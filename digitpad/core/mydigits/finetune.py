@@ -24,6 +24,8 @@ from digitpad.core.inference.predictor import ModelSource
 from digitpad.core.machine.keras_setup import BACKEND_LOCK, freeze_long_lived_objects, import_keras
 from digitpad.core.mydigits.personal import split_held_out
 from digitpad.core.nets.models import build_model, prepare_images
+from digitpad.core.nets.precision import keras_precision
+from digitpad.core.nets.precision import resolve as resolve_precision
 from digitpad.core.nets.results import FineTuneFigures, RunResult
 from digitpad.core.nets.specs import RunSpec
 from digitpad.core.nets.training import (
@@ -129,7 +131,8 @@ def finetune(
     freeze_long_lived_objects()
     seed = spec.seed if spec.seed is not None else secrets.randbelow(2**31 - 1)
     kind = spec.model
-    with BACKEND_LOCK:
+    used = resolve_precision(spec.precision, spec.model)  # decided where it trains
+    with BACKEND_LOCK, keras_precision(used):
         keras.backend.clear_session(free_memory=False)
         keras.utils.set_random_seed(seed)
         model = _starting_network(order)
@@ -165,7 +168,15 @@ def finetune(
     )
     convergence_time = time.perf_counter() - started
     result = measured_result(
-        model, spec, seed, bridge, data, x_test, convergence_time, len(order.mine_y_train)
+        model,
+        spec,
+        seed,
+        bridge,
+        data,
+        x_test,
+        convergence_time,
+        len(order.mine_y_train),
+        used,
     )
     result.finetune = FineTuneFigures(
         base=order.base,

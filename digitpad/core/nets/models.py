@@ -7,6 +7,10 @@ import numpy as np
 from digitpad.core.machine.keras_setup import import_keras
 from digitpad.core.nets.specs import RunSpec
 
+# The probabilities stay float32 whatever the run trains in (bfloat16 softmax and loss lose
+# digits that the lab's figures show).
+OUT_DTYPE = "float32"
+
 NUM_CLASSES = 10
 NUM_PIXELS = 28 * 28
 IMAGE_SHAPE = (28, 28, 1)
@@ -30,7 +34,9 @@ def build_model(spec: RunSpec, steps_per_epoch: int | None = None, compile: bool
         stack = [
             keras.Input(shape=(NUM_PIXELS,)),
             layers.Dense(spec.neurons, kernel_initializer="normal", activation="relu"),
-            layers.Dense(NUM_CLASSES, kernel_initializer="normal", activation="softmax"),
+            layers.Dense(
+                NUM_CLASSES, kernel_initializer="normal", activation="softmax", dtype=OUT_DTYPE
+            ),
         ]
     elif spec.model == "cnn":
         # Application 2, CNN_model.
@@ -41,7 +47,7 @@ def build_model(spec: RunSpec, steps_per_epoch: int | None = None, compile: bool
             layers.Dropout(spec.dropout),
             layers.Flatten(),
             layers.Dense(spec.neurons, activation="relu"),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
+            layers.Dense(NUM_CLASSES, activation="softmax", dtype=OUT_DTYPE),
         ]
     elif spec.model == "cnn_deep":
         # Exercise 9: two conv/pool stages and two hidden dense layers.
@@ -55,7 +61,7 @@ def build_model(spec: RunSpec, steps_per_epoch: int | None = None, compile: bool
             layers.Flatten(),
             layers.Dense(spec.neurons, activation="relu"),
             layers.Dense(DEEP_SECOND_DENSE, activation="relu"),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
+            layers.Dense(NUM_CLASSES, activation="softmax", dtype=OUT_DTYPE),
         ]
     elif spec.model == "cnn_best":
         # Not in the lab: two VGG-style blocks with batch normalisation, for the canvas.
@@ -77,7 +83,7 @@ def build_model(spec: RunSpec, steps_per_epoch: int | None = None, compile: bool
             layers.Flatten(),
             layers.Dense(spec.neurons, activation="relu"),
             layers.Dropout(2 * spec.dropout),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
+            layers.Dense(NUM_CLASSES, activation="softmax", dtype=OUT_DTYPE),
         ]
     else:  # RunSpec validation makes this unreachable; kept for callers bypassing it.
         raise ValueError(f"unknown model kind {spec.model!r}")

@@ -78,6 +78,7 @@ class RunResult:
     data_source: str = ""
     data_sha256: str = ""
     versions: dict[str, str] = field(default_factory=dict)
+    precision: str = "float32"  # what it trained in (all runs before 0.3 were float32)
     device: str = "cpu"
     trained_host: str = ""  # where it trained: machine name and process id
     trained_pid: int = 0

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from digitpad.core.data.mnist import SIDE, TRAIN_SIZE
+from digitpad.core.nets.precision import PRECISIONS
 
 MODEL_KINDS = {
     "mlp": "MLP (lab application 1)",
@@ -59,6 +60,7 @@ class RunSpec:
     train_limit: train on the first N of the 60,000 images; ``None`` uses all.
     augment: train on randomly rotated, zoomed, shifted, thickened or thinned copies
         (CNNs only), so the network reads hand-drawn digits better.
+    precision: ``auto``, ``float32`` or ``bfloat16`` (see ``precision.resolve``).
     """
 
     model: str = "mlp"
@@ -74,6 +76,7 @@ class RunSpec:
     seed: int | None = None
     train_limit: int | None = None
     augment: bool = False
+    precision: str = "auto"
 
     def __post_init__(self) -> None:
         problems = problems_of(self.to_dict())
@@ -128,6 +131,8 @@ class RunSpec:
             parts.append("augmented")
         if self.train_limit:
             parts.append(f"{self.train_limit} images")
+        if self.precision != "auto":
+            parts.append(self.precision)
         return ", ".join(parts)
 
 
@@ -188,6 +193,8 @@ def problems_of(values: dict[str, Any]) -> list[str]:
         out.append(f"augment must be true or false; got {v.augment!r}")
     elif v.augment and v.model == "mlp":
         out.append("augment works on images: choose a CNN model, or turn augment off")
+    if v.precision not in PRECISIONS:
+        out.append(_unknown("precision", v.precision, PRECISIONS))
     return out
 
 

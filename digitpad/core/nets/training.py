@@ -16,6 +16,8 @@ from digitpad.core.data.mnist import MnistData, take_subset
 from digitpad.core.machine.environment import device_name, host_name, library_versions
 from digitpad.core.machine.keras_setup import BACKEND_LOCK, freeze_long_lived_objects, import_keras
 from digitpad.core.nets.models import build_model, input_shape_for, prepare_images
+from digitpad.core.nets.precision import keras_precision
+from digitpad.core.nets.precision import resolve as resolve_precision
 from digitpad.core.nets.results import Progress, RunResult
 from digitpad.core.nets.specs import RunSpec
 from digitpad.core.nets.status import RunStatus
@@ -69,7 +71,8 @@ def train(
 
     x_train, y_train_1h, x_test, y_test_1h = prepared_tensors(data, spec)
 
-    with BACKEND_LOCK:
+    used = resolve_precision(spec.precision, spec.model)  # decided where it trains
+    with BACKEND_LOCK, keras_precision(used):
         model = build_model(spec, steps_per_epoch=-(-int(x_train.shape[0]) // spec.batch_size))
     bridge = bridge_class()(spec, int(x_train.shape[0]), on_progress, should_stop)
     started = time.perf_counter()
@@ -96,7 +99,7 @@ def train(
             Progress("evaluating", bridge.epochs_done, spec.epochs, elapsed=convergence_time)
         )
     result = measured_result(
-        model, spec, seed, bridge, data, x_test, convergence_time, int(x_train.shape[0])
+        model, spec, seed, bridge, data, x_test, convergence_time, int(x_train.shape[0]), used
     )
     keep_model(model, result, save_dir)
     del model
@@ -114,6 +117,7 @@ def measured_result(
     x_test,
     convergence_time: float,
     train_size: int,
+    precision: str,
 ) -> RunResult:
     """A training's figures once ``fit`` has returned: the test set read once, the curves
     from its ``bridge_class`` callback, and where it ran (``train`` and fine-tunes)."""
@@ -135,6 +139,7 @@ def measured_result(
         data_source=data.source,
         data_sha256=data.sha256,
         versions=library_versions(),
+        precision=precision,
         device=device_name(),
         trained_host=host_name(),
         trained_pid=os.getpid(),

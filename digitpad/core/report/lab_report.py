@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -92,6 +93,7 @@ def report_markdown(outcome: LabOutcome, sweeps: list[Sweep] | None = None) -> s
         "## Machine",
         "",
         *[f"- {line}" for line in machine_lines()],
+        f"- Precision: {precision_text(outcome.job)}",
         f"- MNIST: {data.source} ({len(data.x_train):,} train / {len(data.x_test):,} test "
         f"images), sha256 `{data.sha256[:16]}…`",
         "",
@@ -272,6 +274,21 @@ def _ex5_section(outcome: LabOutcome) -> list[str]:
     if five is None:
         return [*lines, "Not run (exercise 4 has no saved weights).", ""]
     return [*lines, *five.markdown_lines(), ""]
+
+
+def precision_text(job) -> str:
+    """What the lab's runs trained in, e.g. "float32 (all 25 runs)"."""
+    used = Counter(
+        run.record.result.precision
+        for run in job.runs
+        if run.record is not None and run.record.result is not None
+    )
+    if not used:
+        return "no run finished"
+    if len(used) == 1:
+        ((only, count),) = used.items()
+        return f"{only} (all {count} runs)"
+    return ", ".join(f"{name} for {count} runs" for name, count in used.most_common())
 
 
 def machine_lines() -> list[str]:

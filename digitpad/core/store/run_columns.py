@@ -59,6 +59,7 @@ COLUMNS: list[RunColumn] = [
     RunColumn("Trained on", "trained_host", "{}", "Machine that trained it"),
     RunColumn("PID", "trained_pid", "{}", "Process that trained it"),
     RunColumn("Device", "device", "{}", "CPU or GPU it trained on"),
+    RunColumn("Precision", "precision", "{}", "Number format it trained in: float32 or bfloat16"),
     RunColumn("When", "created_at", "{}", "When the run started"),
 ]
 

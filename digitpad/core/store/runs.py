@@ -135,6 +135,7 @@ class RunRow(NamedTuple):
     trained_pid: int | None
     device: str | None
     finetune_of: str | None  # the network a fine-tune started from
+    precision: str | None  # what it trained in: float32 or bfloat16
     my_digits: float | None = None  # accuracy on My digits as they are now, once computed
 
     @property
@@ -184,6 +185,7 @@ _RESULT_COLUMNS = {
     "trained_pid": "INTEGER",
     "device": "TEXT",
     "finetune_of": "TEXT",
+    "precision": "TEXT",
 }
 _RESULT_ASSIGNMENTS = ", ".join(f"{name}=?" for name in _RESULT_COLUMNS)
 # Every RunRow field is a column of the runs table, but my_digits, read from My digits'
@@ -576,7 +578,8 @@ def _upgrade(db: sqlite3.Connection) -> bool:
     # Rows without their columns filled: older versions' runs (also ones written since).
     stale = db.execute(
         f"SELECT {_COLUMNS_WITHOUT_CURVES} FROM runs "
-        "WHERE neurons IS NULL OR (result_json IS NOT NULL AND device IS NULL)"
+        "WHERE neurons IS NULL OR (result_json IS NOT NULL AND (device IS NULL "
+        "OR precision IS NULL))"
     ).fetchall()
     db.executemany(
         f"UPDATE runs SET {', '.join(f'{n}=?' for n in _SPEC_COLUMNS)}, {_RESULT_ASSIGNMENTS} "

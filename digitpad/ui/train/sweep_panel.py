@@ -103,8 +103,9 @@ class SweepPanel(QGroupBox):
     def job(self) -> Job:
         """The planned job of what is set up; raises ValueError naming what is wrong."""
         if self.preset.currentData() == WHOLE_LAB:
-            limit = self.form.values()["train_limit"]
-            return Job.lab(train_limit=limit, repeats=self.repeats.value())
+            values = self.form.values()
+            job = Job.lab(train_limit=values["train_limit"], repeats=self.repeats.value())
+            return job.set_precision(values["precision"])
         sweep, specs = self.sweep()
         return Job.sweep(sweep, specs)
 
@@ -150,9 +151,10 @@ class SweepPanel(QGroupBox):
             self.values.setEnabled(True)
             self._validate()
             return
-        # The exercise's settings, keeping the user's training subset (a quick first pass).
-        limit = self.form.values()["train_limit"]
-        self.form.set_spec(preset.base.with_changes(train_limit=limit))
+        # The exercise's settings, keeping the user's training subset (a quick first pass)
+        # and number format.
+        kept = {k: self.form.values()[k] for k in ("train_limit", "precision")}
+        self.form.set_spec(preset.base.with_changes(**kept))
         single = preset.param is None
         self.param.setEnabled(not single)
         self.values.setEnabled(not single)
@@ -194,10 +196,11 @@ class SweepPanel(QGroupBox):
 
 def same_exercise(preset: Sweep, base: RunSpec) -> bool:
     """True when ``base`` is the exercise's network, allowing a quick pass (other epochs,
-    a training subset, another seed) and any value of the swept hyperparameter."""
+    a training subset, another seed, another precision) and any value of the swept
+    hyperparameter."""
 
     def essentials(spec: RunSpec) -> RunSpec:
-        changes = {"epochs": 1, "train_limit": None, "seed": None}
+        changes = {"epochs": 1, "train_limit": None, "seed": None, "precision": "auto"}
         if preset.param:
             changes[preset.param] = getattr(preset.base, preset.param)
         return spec.with_changes(**changes)

@@ -1,0 +1,83 @@
+"""The number format a run trains in: float32, or bfloat16 where the processor computes it
+natively (Keras' ``mixed_bfloat16``: layers compute in bfloat16, weights and the output
+layer stay float32, so saved networks are the same float32 files).
+
+``auto`` is decided by the process that trains (a local worker, or a Dask worker on its
+own processor), and the run records what it used.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+PRECISIONS = ("auto", "float32", "bfloat16")
+PRECISION_ENV = "DIGITPAD_PRECISION"  # the default of --precision and the Train form
+# Keras' policy for each precision a run can use.
+KERAS_POLICY = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+# Kinds whose steps are too small for bfloat16 to pay: the MLP's 8-unit layers are
+# overhead-bound (the issue's measurements were of the lab's CNN); auto keeps them float32.
+FLOAT32_KINDS = ("mlp",)
+
+
+def cpu_flags(cpuinfo: str | None = None) -> set[str]:
+    """The processor's feature flags (Linux: /proc/cpuinfo's ``flags``, or ``Features``
+    on ARM); empty where they cannot be read."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return set()
+    for line in cpuinfo.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() in ("flags", "Features"):
+            return set(value.split())
+    return set()
+
+
+def native_bfloat16(flags: set[str], machine: str) -> bool:
+    """Whether the processor computes bfloat16 itself: AVX512-BF16 or AMX on x86, the
+    BF16 extension on ARM. Elsewhere bfloat16 is emulated, and slower than float32."""
+    if machine.lower() in ("x86_64", "amd64"):
+        return bool({"avx512_bf16", "amx_bf16"} & flags)
+    if machine.lower() in ("aarch64", "arm64"):
+        return "bf16" in flags
+    return False
+
+
+def resolve(
+    asked: str, model: str, flags: set[str] | None = None, machine: str | None = None
+) -> str:
+    """What a run asking for ``asked`` trains in on this processor: ``float32`` or
+    ``bfloat16``. ``auto`` picks bfloat16 for the CNNs where it is native, else float32."""
+    if asked not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {asked!r}")
+    if asked != "auto":
+        return asked
+    flags = cpu_flags() if flags is None else flags
+    machine = platform.machine() if machine is None else machine
+    if model not in FLOAT32_KINDS and native_bfloat16(flags, machine):
+        return "bfloat16"
+    return "float32"
+
+
+def default_precision() -> str:
+    """``$DIGITPAD_PRECISION`` when it names a precision, else ``auto``."""
+    given = os.environ.get(PRECISION_ENV, "").strip().lower()
+    return given if given in PRECISIONS else "auto"
+
+
+@contextmanager
+def keras_precision(used: str) -> Iterator[None]:
+    """Build and train in ``used`` (from ``resolve``); float32 again afterwards, since a
+    worker trains many runs in one process."""
+    import keras
+
+    keras.mixed_precision.set_global_policy(KERAS_POLICY[used])
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -1,0 +1,111 @@
+"""Precision per run: auto picks bfloat16 only where the processor computes it, the choice
+travels with the run to its worker, and the run records what it trained in."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import drive
+from digitpad.cli import main
+from digitpad.core.engine import Engine, Job, RunFinished
+from digitpad.core.engine.local import LocalBackend
+from digitpad.core.nets.precision import PRECISION_ENV, cpu_flags, default_precision, resolve
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.nets.training import train
+from digitpad.core.store.runs import RunStore
+
+EPYC = "flags\t\t: fpu sse sse2 avx avx2 fma f16c"  # this project's usual machine
+SAPPHIRE_RAPIDS = "flags\t\t: fpu avx2 avx512f avx512_bf16 amx_bf16 amx_tile"
+COOPER_LAKE = "flags\t\t: fpu avx2 avx512f avx512_bf16"
+GRAVITON3 = "Features\t: fp asimd sve bf16 i8mm"
+GRAVITON2 = "Features\t: fp asimd atomics"
+
+
+@pytest.mark.parametrize(
+    "cpuinfo, machine, model, expected",
+    [
+        (EPYC, "x86_64", "cnn", "float32"),  # no native bfloat16: auto changes nothing
+        (EPYC, "x86_64", "cnn_best", "float32"),
+        (SAPPHIRE_RAPIDS, "x86_64", "cnn", "bfloat16"),
+        (SAPPHIRE_RAPIDS, "x86_64", "cnn_deep", "bfloat16"),
+        (COOPER_LAKE, "x86_64", "cnn_best", "bfloat16"),
+        (SAPPHIRE_RAPIDS, "x86_64", "mlp", "float32"),  # overhead-bound steps
+        (GRAVITON3, "aarch64", "cnn", "bfloat16"),
+        (GRAVITON2, "aarch64", "cnn", "float32"),
+        (SAPPHIRE_RAPIDS, "riscv64", "cnn", "float32"),
+    ],
+)
+def test_auto_decides_by_the_processor_and_the_kind(cpuinfo, machine, model, expected):
+    assert resolve("auto", model, cpu_flags(cpuinfo), machine) == expected
+
+
+def test_an_explicit_precision_is_kept_and_a_wrong_one_named():
+    assert resolve("float32", "cnn", cpu_flags(SAPPHIRE_RAPIDS), "x86_64") == "float32"
+    assert resolve("bfloat16", "mlp", cpu_flags(EPYC), "x86_64") == "bfloat16"
+    with pytest.raises(ValueError, match="precision must be one of"):
+        RunSpec(precision="float16")
+
+
+def test_the_environment_sets_the_default(monkeypatch):
+    monkeypatch.setenv(PRECISION_ENV, "bfloat16")
+    assert default_precision() == "bfloat16"
+    monkeypatch.setenv(PRECISION_ENV, "nonsense")
+    assert default_precision() == "auto"
+
+
+def test_the_precision_reaches_the_worker_and_the_record(tmp_path, mnist):
+    store = RunStore(tmp_path)
+    engine = Engine(store, LocalBackend(jobs=1))
+    runs = [
+        RunSpec(neurons=8, epochs=1, train_limit=600, seed=0, precision=p)
+        for p in ("bfloat16", "auto")
+    ]
+    try:
+        events = drive(engine, Job.plan((spec, None) for spec in runs), mnist)
+    finally:
+        engine.close()
+    used = {
+        e.record.spec.precision: e.record.result.precision
+        for e in events
+        if isinstance(e, RunFinished)
+    }
+    assert used == {"bfloat16": "bfloat16", "auto": "float32"}  # an MLP: float32 on auto
+    rows = store.rows(r.id for r in store.list_runs())
+    assert sorted(row.precision for row in rows.values()) == ["bfloat16", "float32"]
+
+
+def test_the_command_line_flag_reaches_the_record(capsys, digitpad_home):
+    argv = ["train", "--train-limit", "600", "--epochs", "1", "--precision", "bfloat16"]
+    assert main([*argv, "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["precision"] == "bfloat16"
+
+
+def test_a_bfloat16_run_reads_as_well_as_float32_on_a_small_fixed_job(mnist):
+    accuracy = {}
+    for precision in ("float32", "bfloat16"):
+        spec = RunSpec.for_model(
+            "mlp", neurons=32, epochs=2, train_limit=6000, seed=0, precision=precision
+        )
+        result = train(spec, mnist)
+        assert result.precision == precision
+        accuracy[precision] = result.test_accuracy
+    assert abs(accuracy["bfloat16"] - accuracy["float32"]) <= 0.005
+
+
+def test_the_train_form_has_a_precision_that_presets_keep(window):
+    from PySide6.QtWidgets import QComboBox
+
+    from conftest import child
+
+    form = window.train_tab.form
+    combo = child(window, QComboBox, "precisionCombo")
+    combo.setCurrentText("bfloat16")
+    assert form.spec().precision == "bfloat16"
+    panel = window.train_tab.sweep_panel
+    panel.preset.setCurrentIndex(panel.preset.findData("ex6"))  # the exercise's settings...
+    assert form.spec().model == "cnn" and form.spec().precision == "bfloat16"  # ...and yours
+    _, specs = panel.sweep()
+    assert {spec.precision for spec in specs} == {"bfloat16"}
