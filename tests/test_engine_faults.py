@@ -82,6 +82,21 @@ def test_an_unexpected_error_ends_every_running_run_as_interrupted_with_the_reas
     assert statuses == [RunStatus.INTERRUPTED] * 2  # the third was never started
 
 
+def test_a_run_its_backend_refuses_unexpectedly_is_failed_not_running(tmp_path):
+    store = RunStore(tmp_path)
+    backend = BreakingBackend()
+
+    def refuse(order, data):
+        raise TypeError("cannot pickle 'generator' object")
+
+    backend.submit = refuse
+    events = drive(Engine(store, backend), Job.plan([(small(8), None)]), tiny_mnist())
+    assert any(isinstance(e, JobFailed) and "cannot pickle" in e.message for e in events)
+    (record,) = store.list_runs()
+    assert record.status == RunStatus.FAILED
+    assert record.error == "not started: TypeError: cannot pickle 'generator' object"
+
+
 def test_a_caller_that_drops_the_job_leaves_no_run_running(tmp_path):
     store = RunStore(tmp_path)
     backend = BreakingBackend()

@@ -151,10 +151,12 @@ class Engine:
             self.store.add_cells(run_id, planned.cells)
             save_dir = str(self.store.model_dir(run_id)) if self.backend.shares_files else None
             self.backend.submit(RunOrder(run_id, planned.spec, save_dir, planned.finetune), data)
-        except (RunStoreError, BackendError) as exc:
+        except Exception as exc:
             # Recorded but never trained: failed, not left "running" for this session.
+            known = isinstance(exc, RunStoreError | BackendError)  # their messages say all
+            why = str(exc) if known else describe_error(exc)
             with contextlib.suppress(RunStoreError):
-                self.store.fail_run(run_id, f"not started: {exc}")
+                self.store.fail_run(run_id, f"not started: {why}")
             raise
         return run_id
 
