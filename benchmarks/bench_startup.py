@@ -1,7 +1,9 @@
-"""Time from launching DigitPad to its window on screen with a usable canvas.
+"""Time from launching DigitPad to its window on screen with a usable canvas, beside the
+time a bare PySide6 window with pyqtgraph imported takes to appear (what Qt itself costs),
+and their ratio.
 
-Starts fresh processes (so nothing is cached in memory) that build the real window and
-report when it is shown and when the network has loaded in the background.
+Starts fresh processes (so nothing is cached in memory), alternating the two kinds: the
+real window reports when it is shown and when the network has loaded in the background.
 
     python benchmarks/bench_startup.py [--repeats 5]
 """
@@ -15,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from digitpad.core.machine.environment import cpu_name
 
 CHILD = r"""
 import time, sys
@@ -34,6 +38,35 @@ window.close()
 """
 
 
+BARE = r"""
+import time, sys
+t0 = float(sys.argv[1])
+from PySide6.QtWidgets import QApplication, QMainWindow
+import pyqtgraph
+app = QApplication([])
+window = QMainWindow()
+window.resize(1100, 720)
+window.show()
+app.processEvents()
+shown = time.time() - t0
+print(f"{shown:.3f} {shown:.3f} 1")
+window.close()
+"""
+
+
+def launch(code: str, env: dict) -> tuple[float, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", code, repr(time.time())],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    s, r, usable = out.stdout.split()
+    assert usable == "1", "the canvas was not usable when the window appeared"
+    return float(s), float(r)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -44,23 +77,21 @@ def main() -> int:
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "DIGITPAD_HOME": os.environ.get("DIGITPAD_HOME") or tempfile.mkdtemp(),
     }
-    shown, ready = [], []
+    shown, ready, bare = [], [], []
     for _ in range(args.repeats):
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD, repr(time.time())],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        s, r, usable = out.stdout.split()
-        assert usable == "1", "the canvas was not usable when the window appeared"
-        shown.append(float(s))
-        ready.append(float(r))
+        bare.append(launch(BARE, env)[0])
+        s, r = launch(CHILD, env)
+        shown.append(s)
+        ready.append(r)
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores")
     print(
         f"{args.repeats} launches (medians): window shown with canvas usable "
         f"{statistics.median(shown):.2f} s (max {max(shown):.2f}); network ready "
         f"{statistics.median(ready):.2f} s (max {max(ready):.2f})"
+    )
+    print(
+        f"bare PySide6 window with pyqtgraph imported: {statistics.median(bare):.2f} s; "
+        f"ratio DigitPad / bare {statistics.median(shown) / statistics.median(bare):.2f}"
     )
     return 0
 

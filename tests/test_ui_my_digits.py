@@ -131,8 +131,10 @@ def test_every_network_reads_the_drawing_and_a_pinned_run_joins(window, qtbot, m
     # Pins are kept for the next start.
     assert window.settings.value("draw/pinned") == str(record.id)
     table.selectRow(3)
-    draw.networks.unpin_selected()
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Delete)  # unpins, and leaves the drawing alone
     assert model.rowCount() == 3
+    assert not draw.canvas.is_empty()
 
 
 def test_results_show_each_runs_score_on_my_digits(window, qtbot, mnist, styled_digits):

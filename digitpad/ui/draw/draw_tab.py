@@ -206,7 +206,7 @@ class DrawTab(QWidget):
             [
                 ("Ctrl+Z", self.canvas.undo),
                 ("Esc", self.canvas.clear),
-                ("Delete", self.canvas.clear),
+                ("Delete", self._delete_key),
                 ("Ctrl+O", self.open_image),
                 (QKeySequence.StandardKey.Paste, self.paste_image),
             ],
@@ -415,6 +415,14 @@ class DrawTab(QWidget):
 
     def _show_input(self, x: np.ndarray) -> None:
         self.preview.setPixmap(scaled_pixmap(grey_image(x), PREVIEW_SIDE))
+
+    def _delete_key(self) -> None:
+        """Delete unpins the selected run in the network table when it has focus, and
+        clears the pad otherwise."""
+        if self.networks.table.hasFocus():
+            self.networks.unpin_selected()
+        else:
+            self.canvas.clear()
 
     def draw_sample(self, digit: int) -> None:
         """Put a built-in drawing of ``digit`` on the canvas (demos and screenshots)."""

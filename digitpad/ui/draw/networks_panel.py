@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from digitpad.core.inference.predictor import ModelSource, Predictor
@@ -107,8 +107,9 @@ class NetworksPanel(QWidget):
             "(Results tab, Pin to Draw). Delete unpins the selected run."
         )
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        unpin = QAction("Unpin", self.table, shortcut=QKeySequence.StandardKey.Delete)
-        unpin.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        # No shortcut of its own: the Draw tab's Delete unpins while this table has focus
+        # (two Delete shortcuts there would be ambiguous, and neither would fire).
+        unpin = QAction("Unpin (Delete)", self.table)
         unpin.triggered.connect(self.unpin_selected)
         self.table.addAction(unpin)
         layout = QVBoxLayout(self)
