@@ -37,6 +37,15 @@ def test_a_drawing_made_while_the_database_is_locked_is_kept_and_added_later(tmp
     assert mine.pending_count() == 0
 
 
+def test_a_damaged_kept_drawing_is_left_for_a_person_and_blocks_nothing(tmp_path):
+    mine = RunStore(tmp_path).my_digits()
+    mine.pending_folder.mkdir()
+    (mine.pending_folder / "1.json").write_text('{"label": 12, "image": [0]}')
+    assert mine.add(4, a_drawing(5)) > 0
+    assert [d.label for d in mine.drawings()] == [4]
+    assert (mine.pending_folder / "1.json").exists()
+
+
 def test_a_drawing_made_on_a_read_only_database_joins_the_set_at_the_next_start(
     tmp_path, monkeypatch
 ):

@@ -157,10 +157,13 @@ class MyDigits:
         rows, readable = list(self._unsaved), []
         for path in files:
             try:
-                rows.append(json.loads(path.read_text()))
-                readable.append(path)
-            except (OSError, ValueError):
+                row = json.loads(path.read_text())
+                _checked_label(row["label"])
+                as_image(np.asarray(row["image"], np.uint8).reshape(SIDE, SIDE))
+            except (OSError, ValueError, KeyError, TypeError):
                 continue  # unreadable: left in place for a person to look at
+            rows.append(row)
+            readable.append(path)
         if not rows:
             return 0
         with self._db() as db:
