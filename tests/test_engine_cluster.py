@@ -181,12 +181,10 @@ def lonely_scheduler():
 def test_a_scheduler_without_workers_is_said_in_one_line(lonely_scheduler, tmp_path, mnist):
     store = RunStore(tmp_path)
     engine = Engine(store, DaskBackend(lonely_scheduler))
-    started = time.monotonic()
-    try:
+    try:  # before the fix this waited for ever (the suite's faulthandler ends it at 300 s)
         events = drive(engine, Job.single(RunSpec(neurons=8, epochs=1)), mnist)
     finally:
         engine.close()
-    assert time.monotonic() - started < 60  # not for ever
     (failed,) = [e for e in events if isinstance(e, JobFailed)]
     assert "has no workers" in failed.message and "dask worker" in failed.message
     assert "\n" not in failed.message
