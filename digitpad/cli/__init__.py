@@ -12,12 +12,12 @@ from typing import NoReturn
 # TensorFlow's C++ start-up chatter would bury our output; users can still raise it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from digitpad.cli import data, explain, lab, mydigits, runs, train, weights, window
+from digitpad.cli import data, explain, lab, mydigits, report, runs, train, weights, window
 from digitpad.core.data.mnist import MnistUnavailable
 from digitpad.core.machine.keras_setup import VERBOSE_ENV
 from digitpad.core.store.runs import RunStoreError
 
-COMMANDS = (train, runs, data, lab, explain, mydigits, weights)  # in --help's order
+COMMANDS = (train, runs, data, lab, report, explain, mydigits, weights)  # in --help's order
 
 
 class _Parser(argparse.ArgumentParser):

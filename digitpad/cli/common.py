@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -133,6 +134,18 @@ def workers_text(engine: Engine) -> str:
     if engine.backend.shares_files:
         return f"{slots} worker process{'es' if slots > 1 else ''} on this computer"
     return f"{engine.backend.name} ({slots} worker{'s' if slots > 1 else ''})"
+
+
+def qt_offscreen_app():
+    """The QApplication for commands that draw pictures with Qt but open no window
+    (offscreen unless the user chose a platform)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    if not isinstance(app, QApplication):
+        fail("digitpad: this command needs a QApplication, and a QGuiApplication is running")
+    return app
 
 
 def fail(message: str) -> NoReturn:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 from pathlib import Path
 
-from digitpad.cli.common import fail, open_store
+from digitpad.cli.common import fail, open_store, qt_offscreen_app
 from digitpad.core.inside.saliency import Method
 
 
@@ -38,9 +36,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # pictures only, no window
-    from PySide6.QtGui import QGuiApplication
-
     from digitpad.core.data.preprocess import image_to_ink, mnist_stages
     from digitpad.core.inference.model_ref import ModelRefError, resolve_model
     from digitpad.core.inference.predictor import Predictor, WeightsError
@@ -48,7 +43,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from digitpad.ui.common.pictures import read_grey
     from digitpad.ui.inside.explain_report import write_explanation
 
-    app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])  # noqa: F841
+    app = qt_offscreen_app()  # noqa: F841  (pictures only, no window)
     try:
         stages = mnist_stages(image_to_ink(read_grey(args.image)))
     except ValueError as exc:

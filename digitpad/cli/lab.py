@@ -45,7 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     lab = sub.add_parser(
         "lab", help="run every exercise of the lab with its settings and write one report"
     )
-    lab.add_argument("--report", metavar="FILE.md", help="write the report there (Markdown)")
+    lab.add_argument(
+        "--report",
+        metavar="FILE.pdf|FILE.html|FILE.md|DIR",
+        help="also write the lab's report there (as `digitpad report` does)",
+    )
     lab.add_argument(
         "--only", help="comma-separated exercises, e.g. ex1,ex4 (default: all of them)"
     )
@@ -104,8 +108,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_lab(args: argparse.Namespace) -> int:
     import time
 
+    from digitpad.cli.report import write_report
+    from digitpad.core.lab.sweep_ids import sweep_key
     from digitpad.core.lab.sweeps import PRESETS
-    from digitpad.core.report.lab_report import LabOutcome, exercise_5, lab_tables, report_markdown
+    from digitpad.core.report.lab_report import lab_tables
+    from digitpad.core.report.student_report import LabContext, build_report
 
     try:
         names = [n.strip() for n in (args.only or ",".join(PRESETS)).split(",") if n.strip()]
@@ -121,8 +128,15 @@ def cmd_lab(args: argparse.Namespace) -> int:
     except ValueError as exc:
         fail(f"digitpad lab: error: {flag_names(str(exc))}")
     report = Path(args.report) if args.report else None
-    if report is not None and not report.parent.is_dir():
-        fail(f"digitpad lab: error: folder {report.parent} does not exist; create it first")
+    if report is not None:
+        from digitpad.ui.report.export import ExportError, format_of
+
+        try:
+            format_of(report)
+        except ExportError as exc:
+            fail(f"digitpad lab: error: {exc}")
+        if not report.parent.is_dir():
+            fail(f"digitpad lab: error: folder {report.parent} does not exist; create it first")
     store = open_store()
     engine = make_engine(args, store)
     workers = workers_text(engine)
@@ -134,20 +148,20 @@ def cmd_lab(args: argparse.Namespace) -> int:
     )
     started = time.perf_counter()
     run_job(engine, job, data, lambda event: print_run_lines(event, job))
-    outcome = LabOutcome(job, data, 0.0, workers, repeats=args.repeats)
-    outcome.first_five = exercise_5(job, store, data)
-    outcome.seconds = time.perf_counter() - started  # exercise 5 included
-    outcome.overrides = ", ".join(
+    seconds = time.perf_counter() - started
+    overrides = ", ".join(
         f"{name} {value}"
         for name, value in (("train limit", args.train_limit), ("epochs", args.epochs))
         if value is not None
     )
-    text = report_markdown(outcome, sweeps)
     if report is not None:
-        report.write_text(text)
-        print(f"Report written to {report}")
+        # The report of exactly this lab's sweeps, written as `digitpad report` writes it.
+        chosen = {sweep_key(sweep_id): sweep_id for sweep_id in job.sweep_ids}
+        lab = LabContext(seconds, workers, args.repeats, overrides)
+        written = write_report(build_report(store, chosen, lab=lab), store, report)
+        print(f"Report written to {written}")
     else:
         for table in lab_tables(job, sweeps).values():
             print("\n" + table.to_markdown())
-    print(f"The whole lab took {outcome.seconds / 60:.1f} minutes.")
+    print(f"The whole lab took {seconds / 60:.1f} minutes.")
     return 0 if all_done(job) else 1

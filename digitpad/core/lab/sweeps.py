@@ -291,6 +291,14 @@ def cell_figures(record: RunRecord, cell: Cell, measure: str) -> tuple[float, fl
 
 def cells_table(sweep: Sweep, cells: list[tuple[Cell, RunRecord]]) -> LabTable:
     """The lab-style table of ``sweep`` from (cell, the run it is read from) pairs."""
+    return format_table(sweep, *column_figures(sweep, cells))
+
+
+def column_figures(
+    sweep: Sweep, cells: list[tuple[Cell, RunRecord]]
+) -> tuple[list[list[float]], list[list[float]]]:
+    """Per column of ``sweep`` (in its values' order), every run's figure (accuracy or MSE)
+    and every run's time: one number per finished run (several with repeats)."""
     figures: dict[Any, list[float]] = {v: [] for v in sweep.values}
     times: dict[Any, list[float]] = {v: [] for v in sweep.values}
     for cell, record in cells:
@@ -298,7 +306,7 @@ def cells_table(sweep: Sweep, cells: list[tuple[Cell, RunRecord]]) -> LabTable:
         if got is not None and cell.value in figures:
             figures[cell.value].append(got[0])
             times[cell.value].append(got[1])
-    return format_table(sweep, [figures[v] for v in sweep.values], [times[v] for v in sweep.values])
+    return [figures[v] for v in sweep.values], [times[v] for v in sweep.values]
 
 
 def format_table(sweep: Sweep, figures: list[list[float]], times: list[list[float]]) -> LabTable:

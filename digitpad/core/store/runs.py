@@ -18,6 +18,8 @@ from digitpad.core.machine.processes import pid_alive
 from digitpad.core.nets.results import BASELINE_ERROR_SQL, RunResult, baseline_error
 from digitpad.core.nets.specs import RunSpec
 from digitpad.core.nets.status import RunStatus
+from digitpad.core.store.answers import SCHEMA as ANSWERS_SCHEMA
+from digitpad.core.store.answers import Answers
 from digitpad.core.store.database import transaction
 from digitpad.core.store.my_digits import RUN_SCORE_SQL, MyDigits, MyDigitsError
 from digitpad.core.store.my_digits import SCHEMA as MY_DIGITS_SCHEMA
@@ -255,6 +257,7 @@ class RunStore:
             self.recovered_drawings = self.my_digits().add_pending()
         except MyDigitsError:
             self.recovered_drawings = 0
+        self.answers().add_pending()  # report answers kept aside while it could not be written
 
     # --- set-up -------------------------------------------------------------------------------
 
@@ -266,6 +269,7 @@ class RunStore:
                 raise sqlite3.DatabaseError(f"integrity check failed: {check}")
             db.executescript(_SCHEMA)
             db.executescript(MY_DIGITS_SCHEMA)
+            db.executescript(ANSWERS_SCHEMA)
             moved = _upgrade(db)
             _relative_model_paths(db)
             # A write now, so a locked or read-only database shows up at start, not when the
@@ -442,6 +446,10 @@ class RunStore:
         waits for a lock (the window's is short: a drawing it cannot write now is kept
         aside, never waited for)."""
         return MyDigits(self.path, self.timeout if timeout is None else timeout, create=False)
+
+    def answers(self, timeout: float | None = None) -> Answers:
+        """The student's answers to the lab's questions, kept in this store's database."""
+        return Answers(self.path, self.timeout if timeout is None else timeout)
 
     def model_dir(self, run_id: int) -> Path:
         """Where a run's model files are saved."""

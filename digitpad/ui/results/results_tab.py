@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.core.lab.stored_sweeps import load_sweep
 from digitpad.core.lab.sweep_ids import sweep_key
-from digitpad.core.lab.sweeps import sweep_for_id
 from digitpad.core.nets.specs import MODEL_KINDS
 from digitpad.core.nets.status import RunStatus
 from digitpad.core.store.run_summary import describe_record
@@ -253,21 +253,21 @@ class ResultsTab(QWidget):
             if self.sweep_page.is_built():
                 self.sweep_view.show_sweep(None, [])
             return
-        records = self.store.get_many(self.store.ordered_ids(sweep_id=sweep_id))  # with curves
-        cells = self.store.cells(sweep_id)
-        sweep = sweep_for_id(sweep_id, records, [cell for _, cell in cells])
-        if sweep is None:
+        runs = load_sweep(self.store, sweep_id)
+        if runs is None:
             self.sweep_view.show_sweep(None, [])
             self.sweep_view.title.setText(
                 f"{sweep_id} holds runs of several exercises (an earlier version's "
-                "digitpad lab): its tables are in the report that command wrote."
+                "digitpad lab), or none left: its tables are in the report that command wrote."
             )
             return
+        sweep = runs.sweep
         twins = None
         if sweep.measure == "mse":  # exercise 3: compare with exercise 2's runs
             ex2 = [s for s in self.store.sweep_ids() if sweep_key(s) == "ex2"]
             twins = self.store.get_many(i for s in ex2 for i in self.store.ordered_ids(sweep_id=s))
-        self.sweep_view.show_sweep(sweep, records, twins, cells)
+        cells = [(record.id, cell) for cell, record in runs.cells]
+        self.sweep_view.show_sweep(sweep, runs.records, twins, cells)
 
     def selected_rows(self) -> list[RunRow]:
         rows = self.table.selectionModel().selectedRows()

@@ -7,13 +7,12 @@ import csv
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 from digitpad.core.lab.sweeps import LabTable, Sweep, lab_table, metric_pairs
 from digitpad.core.store.runs import Cell, RunRecord
 from digitpad.ui.common.curves import make_plot
+from digitpad.ui.common.lab_table_view import LabTableView
 from digitpad.ui.common.lazy_page import LazyPage
 
 OURS_PEN = pg.mkPen((30, 90, 200), width=3)
@@ -40,10 +40,8 @@ class SweepView(QWidget):
         self.title = QLabel("Choose a sweep in the Sweep filter above to see its lab table.")
         self.title.setObjectName("sweepTitle")
         self.title.setWordWrap(True)
-        self.table_model = QStandardItemModel(self)
-        self.table_view = QTableView(objectName="labTable")
-        self.table_view.setModel(self.table_model)
-        self.table_view.horizontalHeader().setStretchLastSection(True)
+        self.table_view = LabTableView("labTable")
+        self.table_model = self.table_view.table_model
         self.copy_button = QPushButton("Copy as Markdown", objectName="copyMarkdownButton")
         self.copy_button.clicked.connect(self.copy_markdown)
         self.export_button = QPushButton("Export CSV…", objectName="exportTableButton")
@@ -82,7 +80,7 @@ class SweepView(QWidget):
         self.table = lab_table(sweep, records, cells) if sweep is not None else None
         for plot in (self.figure_plot, self.time_plot, self.loss_plot):
             plot.clear()
-        self.table_model.clear()
+        self.table_view.show_table(None)
         self.copy_button.setEnabled(self.table is not None)
         self.export_button.setEnabled(self.table is not None)
         self.ex3.setVisible(sweep is not None and sweep.measure == "mse")
@@ -92,28 +90,11 @@ class SweepView(QWidget):
         if sweep.question:
             text += f"<br>{sweep.question}"
         self.title.setText(text)
-        self._fill_table(self.table)
+        self.table_view.show_table(self.table)
         self._plot_figures(sweep, self.table)
         self._plot_losses(records, self.loss_plot, sweep.param)
         if sweep.measure == "mse":
             self.ex3.content().show_pairs(accuracy_twins or [], records)
-
-    def _fill_table(self, table: LabTable) -> None:
-        self.table_model.setHorizontalHeaderLabels(table.columns)
-        self.table_model.setVerticalHeaderLabels([name for name, _ in table.rows])
-        for row, (_, cells) in enumerate(table.rows):
-            for column, cell in enumerate(cells):
-                item = QStandardItem(cell)
-                item.setEditable(False)
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                self.table_model.setItem(row, column, item)
-        self.table_view.resizeColumnsToContents()
-        # As tall as its rows, so the plots below get the rest of the space.
-        rows = sum(self.table_view.rowHeight(r) for r in range(self.table_model.rowCount()))
-        frame = 2 * self.table_view.frameWidth()
-        self.table_view.setFixedHeight(
-            rows + self.table_view.horizontalHeader().height() + frame + 2
-        )
 
     def _plot_figures(self, sweep: Sweep, table: LabTable) -> None:
         measure = sweep.measure

@@ -1,0 +1,408 @@
+"""The Report tab: the lab report written from the runs, one section per exercise (its
+question, the sweep it reports, table, figures, findings and the student's answer), and
+its export to PDF, HTML or Markdown.
+
+Everything shown comes from ``core.report.student_report``: the tab only lays it out,
+keeps the answers saved as they are typed, and reads exercise 5 off the GUI thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from digitpad.core.report.document import Bullets, blocks_html
+from digitpad.core.report.student_report import (
+    StudentReport,
+    build_report,
+    exercise_4_record,
+    not_run_text,
+    read_exercise_5,
+)
+from digitpad.core.store.answers import TITLE_KEY, Answers, AnswersUnavailable
+from digitpad.core.store.runs import RunStore, RunStoreError
+from digitpad.ui.common.background import run_in_background
+from digitpad.ui.common.lab_table_view import LabTableView
+from digitpad.ui.common.widgets import button
+from digitpad.ui.report.figures import figure_plot
+
+SAVE_DELAY_MS = 400  # an answer is written this long after the last key (and on close)
+FIGURES_PER_ROW = 3
+
+
+class AnswerSaver:
+    """Writes one text (an answer, the title) shortly after each change, and at once on
+    ``flush``; a save the database refuses is kept aside (``Answers.save``), the text
+    stays in its box, and the next change or flush tries again."""
+
+    def __init__(self, answers: Answers, key: str, read_text, on_state) -> None:
+        self.answers = answers
+        self.key = key
+        self.read_text = read_text
+        self.on_state = on_state  # on_state(saved: bool, problem: str)
+        self.timer = QTimer(singleShot=True, interval=SAVE_DELAY_MS)
+        self.timer.timeout.connect(self.flush)
+        self.dirty = False
+
+    def changed(self) -> None:
+        self.dirty = True
+        self.timer.start()
+
+    def flush(self) -> None:
+        if not self.dirty:
+            return
+        self.timer.stop()
+        try:
+            self.answers.save(self.key, self.read_text())
+        except AnswersUnavailable as exc:
+            self.on_state(False, str(exc))
+            return
+        self.dirty = False
+        self.on_state(True, "")
+
+
+class SectionView(QFrame):
+    """One exercise: heading, question, sweep picker, table, figures, findings, answer."""
+
+    sweepChosen = Signal(str, str)  # exercise key, sweep id
+    setUpRequested = Signal(str)  # exercise key
+
+    def __init__(self, key: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.key = key
+        self.setObjectName(f"section-{key}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.heading = QLabel(objectName=f"heading-{key}")
+        self.heading.setStyleSheet("font-size: 15pt; font-weight: bold")
+        self.question = QLabel(objectName=f"question-{key}")
+        self.question.setWordWrap(True)
+        self.question.setStyleSheet("font-style: italic")
+        self.picker = QComboBox(objectName=f"sweepPicker-{key}")
+        self.picker.setToolTip("The sweep this exercise reports (newest complete one first)")
+        self.picker.activated.connect(self._on_pick)
+        self.set_up = button(
+            "Set it up on the Train tab",
+            f"setUp-{key}",
+            "Choose this exercise in the Train tab's sweep panel, ready to run",
+            lambda: self.setUpRequested.emit("ex4" if key == "ex5" else key),
+        )
+        self.status = QLabel(objectName=f"status-{key}")
+        self.status.setWordWrap(True)
+        self.table = LabTableView(f"reportTable-{key}")
+        self.extra = QLabel(objectName=f"extra-{key}")
+        self.extra.setWordWrap(True)
+        self.extra.setTextFormat(Qt.TextFormat.RichText)
+        self.figures = QGridLayout()
+        self.findings = QLabel(objectName=f"findings-{key}")
+        self.findings.setWordWrap(True)
+        self.findings.setTextFormat(Qt.TextFormat.RichText)
+        self.findings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.answer = QPlainTextEdit(objectName=f"answer-{key}")
+        self.answer.setPlaceholderText("Your answer to the question, from the numbers above")
+        self.answer.setFixedHeight(110)
+        self.answer_state = QLabel("", objectName=f"answerState-{key}")
+
+        picker_row = QHBoxLayout()
+        picker_row.addWidget(QLabel("Sweep:"))
+        picker_row.addWidget(self.picker, 1)
+        picker_row.addWidget(self.set_up)
+        answer_head = QHBoxLayout()
+        answer_head.addWidget(QLabel("<b>Your answer</b>"))
+        answer_head.addStretch(1)
+        answer_head.addWidget(self.answer_state)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.question)
+        layout.addLayout(picker_row)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table)
+        layout.addWidget(self.extra)
+        layout.addLayout(self.figures)
+        layout.addWidget(self.findings)
+        layout.addLayout(answer_head)
+        layout.addWidget(self.answer)
+
+    def show_section(self, section) -> None:
+        """Lay out ``section`` (a ``student_report.Section``); the answer box is left as
+        typed (it is the newest text, and saving)."""
+        self.heading.setText(section.title)
+        self.question.setText(section.question)
+        self.picker.blockSignals(True)
+        self.picker.clear()
+        for choice in section.choices:
+            self.picker.addItem(choice.label, choice.sweep_id)
+        if section.runs is not None:
+            self.picker.setCurrentIndex(max(self.picker.findData(section.runs.sweep_id), 0))
+        self.picker.blockSignals(False)
+        self.picker.setEnabled(bool(section.choices) and self.key != "ex5")
+        self.picker.setVisible(self.key != "ex5")
+        self.set_up.setVisible(section.empty)
+        if section.empty:
+            self.status.setText(not_run_text(self.key))
+        elif self.key == "ex5":
+            self.status.setText(f"Reads the weights of exercise 4's sweep {section.runs.sweep_id}.")
+        else:
+            note = f" {section.note}" if section.note else ""
+            self.status.setText(f"<small>{note.strip()}</small>" if note else "")
+        self.status.setVisible(bool(self.status.text()))
+        table = section.table if section.key != "ex5" else None
+        self.table.setVisible(table is not None)
+        self.table.show_table(table)
+        extra = blocks_html(section.extra)
+        self.extra.setText(extra)
+        self.extra.setVisible(bool(extra))
+        self._show_figures(section.figures)
+        self.findings.setText(blocks_html([Bullets(tuple(section.findings), "Findings")]))
+        self.findings.setVisible(bool(section.findings))
+
+    def _show_figures(self, figures) -> None:
+        while self.figures.count():
+            widget = self.figures.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        for i, figure in enumerate(figures):
+            plot = figure_plot(figure)
+            plot.setMinimumHeight(240)
+            self.figures.addWidget(plot, i // FIGURES_PER_ROW, i % FIGURES_PER_ROW)
+
+    def _on_pick(self, index: int) -> None:
+        self.sweepChosen.emit(self.key, self.picker.itemData(index))
+
+
+class ReportTab(QWidget):
+    """The report. ``message(str)`` reports exports and problems; ``exerciseRequested(key)``
+    asks the window to set an exercise up on the Train tab."""
+
+    message = Signal(str)
+    exerciseRequested = Signal(str)
+
+    def __init__(self, store: RunStore, answers: Answers, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.store = store
+        self.answers = answers
+        self.report: StudentReport | None = None
+        self.chosen: dict[str, str] = {}
+        self._five: dict[int, object] = {}  # exercise 5's reading, by exercise 4's run id
+        self._reading: int | None = None
+        self.stale = True
+
+        self.title = QLineEdit(objectName="reportTitle")
+        self.title.setPlaceholderText("The report's title")
+        self.pdf_button = button("Export PDF…", "exportPdfButton", "A4 pages", self._ask_pdf)
+        self.html_button = button(
+            "Export HTML…", "exportHtmlButton", "One file, figures inside", self._ask_html
+        )
+        self.md_button = button(
+            "Export Markdown…",
+            "exportMarkdownButton",
+            "report.md and a figures/ folder",
+            self._ask_markdown,
+        )
+        self.state = QLabel("", objectName="reportState")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Title:"))
+        bar.addWidget(self.title, 1)
+        for widget in (self.pdf_button, self.html_button, self.md_button):
+            bar.addWidget(widget)
+        self.sections: dict[str, SectionView] = {}
+        self.savers: dict[str, AnswerSaver] = {}
+        body = QWidget()
+        column = QVBoxLayout(body)
+        from digitpad.core.report.student_report import EXERCISES
+
+        for key in EXERCISES:
+            view = SectionView(key)
+            view.sweepChosen.connect(self.choose_sweep)
+            view.setUpRequested.connect(self.exerciseRequested)
+            saver = AnswerSaver(
+                answers,
+                key,
+                view.answer.toPlainText,
+                lambda ok, why, v=view: self._state(v, ok, why),
+            )
+            view.answer.textChanged.connect(saver.changed)
+            self.sections[key] = view
+            self.savers[key] = saver
+            column.addWidget(view)
+        self.title_saver = AnswerSaver(answers, TITLE_KEY, self.title.text, self._title_state)
+        self.title.textEdited.connect(self.title_saver.changed)
+        scroll = QScrollArea(objectName="reportScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.state)
+        layout.addWidget(scroll, 1)
+        self._load_answers()
+
+    # --- contents -------------------------------------------------------------------------
+
+    def _load_answers(self) -> None:
+        try:
+            saved = self.answers.all()
+        except AnswersUnavailable as exc:
+            self.message.emit(str(exc))
+            saved = {}
+        self.title.setText(saved.get(TITLE_KEY, ""))
+        for key, view in self.sections.items():
+            view.answer.blockSignals(True)
+            view.answer.setPlainText(saved.get(key, ""))
+            view.answer.blockSignals(False)
+
+    def mark_stale(self, *_args) -> None:
+        """Runs changed: rebuild the next time the tab is shown (now, if it is)."""
+        self.stale = True
+        if self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.stale:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild every section from the store."""
+        self.stale = False
+        try:
+            report = build_report(self.store, self.chosen, title=self._title())
+        except (RunStoreError, ValueError) as exc:
+            self.state.setText(str(exc))
+            return
+        record = exercise_4_record(report)
+        if record is not None and record.id in self._five:
+            report.set_first_five(self._five[record.id])
+        self.report = report
+        for section in report.sections:
+            self.sections[section.key].show_section(section)
+        filled = sum(1 for s in report.sections if not s.empty)
+        self.state.setText(
+            f"{filled} of {len(report.sections)} exercises have runs."
+            if report.has_runs
+            else "No exercise has run yet: run one on the Train tab (Lab exercises and sweeps), "
+            "or the whole lab, and its section fills in here."
+        )
+        self._read_exercise_5(record)
+        self._update_buttons()
+
+    def choose_sweep(self, key: str, sweep_id: str) -> None:
+        self.chosen[key] = sweep_id
+        self.refresh()
+
+    def _title(self) -> str | None:
+        return self.title.text().strip() or None
+
+    def _read_exercise_5(self, record) -> None:
+        if record is None or not record.has_model or record.id in self._five:
+            return
+        if self._reading == record.id:
+            return
+        self._reading = record.id
+        report = self.report
+
+        def read():
+            from digitpad.core.data.mnist import shared_mnist
+
+            return read_exercise_5(self.store, report, shared_mnist())
+
+        def done(five, run_id=record.id) -> None:
+            self._reading = None
+            self._five[run_id] = five
+            if self.report is not None and exercise_4_record(self.report) is record:
+                self.report.set_first_five(five)
+                self.sections["ex5"].show_section(self.report.section("ex5"))
+            self._update_buttons()
+
+        def failed(why: str) -> None:
+            self._reading = None
+            if self.report is not None:
+                self.report.set_first_five(error=why)
+                self.sections["ex5"].show_section(self.report.section("ex5"))
+            self._update_buttons()
+
+        run_in_background(read, done, failed, self)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        ready = self.report is not None and self.report.has_runs and self._reading is None
+        for widget in (self.pdf_button, self.html_button, self.md_button):
+            widget.setEnabled(ready)
+            widget.setToolTip("" if ready or self._reading is None else "Reading exercise 5…")
+
+    # --- answers --------------------------------------------------------------------------
+
+    def _state_of(self, view: SectionView):
+        def state(saved: bool, problem: str) -> None:
+            view.answer_state.setText("saved" if saved else "<b>not saved</b>")
+            if problem:
+                self.message.emit(problem)
+
+        return state
+
+    def _title_state(self, saved: bool, problem: str) -> None:
+        if problem:
+            self.message.emit(problem)
+
+    def flush(self) -> None:
+        """Write every answer not yet saved (closing, exporting)."""
+        for saver in (*self.savers.values(), self.title_saver):
+            saver.flush()
+
+    def shutdown(self) -> None:
+        self.flush()
+
+    # --- export ---------------------------------------------------------------------------
+
+    def export_to(self, path: str | Path) -> Path | None:
+        """Write the report as shown (answers as typed) to ``path``; its name picks the
+        format. Returns the main file written, None when it failed (the message says why)."""
+        from digitpad.ui.report.export import ExportError, export
+
+        self.flush()
+        self.refresh()  # the answers and title as saved, the runs as they are now
+        if self.report is None or not self.report.has_runs:
+            self.message.emit("Nothing to export yet: no exercise has run.")
+            return None
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            written = export(self.report.document(), path)
+        except ExportError as exc:
+            self.message.emit(f"The report was not written: {exc}")
+            return None
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.message.emit(f"Report written to {written}")
+        return written
+
+    def _ask_pdf(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export the report", "report.pdf", "PDF (*.pdf)"
+        )
+        if path:
+            self.export_to(path if path.lower().endswith(".pdf") else path + ".pdf")
+
+    def _ask_html(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export the report", "report.html", "HTML (*.html)"
+        )
+        if path:
+            self.export_to(path if path.lower().endswith((".html", ".htm")) else path + ".html")
+
+    def _ask_markdown(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Folder for report.md and its figures")
+        if path:
+            self.export_to(path)
