@@ -3,8 +3,11 @@ exercise 5 on the shipped weights, confusion matrices, and the report command.""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+from pypdf import PdfReader
 
 from conftest import fake_result, record_run
 from digitpad.cli import main
@@ -16,7 +19,7 @@ from digitpad.core.lab.sweeps import PRESETS, cell_figures, lab_table, metric_pa
 from digitpad.core.machine.paths import SHIPPED_WEIGHTS_DIR
 from digitpad.core.nets.evaluation import confident_mistakes, confusion_matrix, row_normalised
 from digitpad.core.nets.specs import RunSpec
-from digitpad.core.report.lab_report import trend_holds
+from digitpad.core.report.findings import overall_direction
 from digitpad.core.store.runs import Cell, RunStore
 
 
@@ -80,9 +83,10 @@ def test_reading_a_longer_run_at_an_epoch_gives_the_shorter_run(mnist, tmp_path)
 
 
 def test_trends_allow_noise_but_not_a_reversal():
-    assert trend_holds([0.92, 0.94, 0.93, 0.96, 0.97], +1)
-    assert not trend_holds([0.97, 0.96, 0.95, 0.94, 0.93], +1)
-    assert trend_holds([120.0, 67.0, 25.0, 17.0, 11.0], -1)
+    assert overall_direction([0.92, 0.94, 0.93, 0.96, 0.97]) == +1
+    assert overall_direction([0.97, 0.96, 0.95, 0.94, 0.93]) == -1
+    assert overall_direction([120.0, 67.0, 25.0, 17.0, 11.0]) == -1
+    assert overall_direction([0.95, 0.97, 0.94, 0.96, 0.95]) == 0
 
 
 def test_exercise_5_reads_the_first_five_test_images_with_the_shipped_weights(mnist):
@@ -177,7 +181,17 @@ def test_lab_command_writes_the_report(tmp_path, capsys, digitpad_home):
     assert "| 1 | 7 |" in text and "| 5 | 4 |" in text  # true labels of the first five
     assert "Not the lab's settings**: train limit 600, epochs 1" in text
     assert "CPU:" in text and "tensorflow" in text
+    figures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert figures and all((tmp_path / link).is_file() for link in figures)
     assert "The whole lab took" in capsys.readouterr().out
+    # The same runs, reported again by `digitpad report`: every exercise has its page,
+    # those not run saying what to run.
+    assert main(["report", "--out", str(tmp_path / "r.pdf")]) == 0
+    pages = [" ".join(p.extract_text().split()) for p in PdfReader(tmp_path / "r.pdf").pages]
+    whole = " ".join(pages)
+    assert all(f"Exercise {n}:" in whole for n in range(1, 10))
+    assert "Not run yet" in whole and "digitpad sweep ex6" in whole
+    assert "3 of 9 exercises with runs" in capsys.readouterr().out  # ex1, ex4 and ex5
 
 
 def test_lab_command_names_an_unknown_exercise(capsys):

@@ -8,8 +8,7 @@ import os
 import sys
 
 from digitpad.core.inside.saliency import Method
-
-TABS = ("draw", "train", "results", "mydigits")
+from digitpad.ui.tab_names import TAB_NAMES
 
 
 def add_top_level_flags(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +24,7 @@ def add_top_level_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--screenshot", metavar="FILE.png", help="render the window offscreen to a PNG and exit"
     )
-    parser.add_argument("--tab", choices=TABS, default=None, help="tab to show first")
+    parser.add_argument("--tab", choices=TAB_NAMES, default=None, help="tab to show first")
     parser.add_argument(
         "--sample-digit",
         type=int,

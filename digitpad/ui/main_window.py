@@ -24,13 +24,14 @@ from digitpad.ui.draw.draw_tab import DrawTab
 from digitpad.ui.draw.model_loader import ModelLoader
 from digitpad.ui.mydigits.my_digits_scorer import MyDigitsScorer
 from digitpad.ui.results.results_tab import ResultsTab
+from digitpad.ui.tab_names import TAB_NAMES
 from digitpad.ui.train.train_tab import TrainTab
 
 if TYPE_CHECKING:
     from digitpad.ui.mydigits.my_digits_tab import MyDigitsTab
+    from digitpad.ui.report.report_tab import ReportTab
 
 ICON_PATH = PACKAGE_DIR / "ui" / "icon.png"
-TAB_NAMES = ("draw", "train", "results", "mydigits")
 STATUS_MS = 12_000
 MODEL_LOAD_DELAY_MS = 50
 STORE_OPEN_TIMEOUT_S = 2.0  # a database locked longer than this at start-up is set aside
@@ -88,11 +89,13 @@ class MainWindow(QMainWindow):
         self.scorer = MyDigitsScorer(self.store, self.my_digits, self)
         # Built when first shown: its three plots would cost start-up time.
         self.my_digits_page = LazyPage(self._make_my_digits_tab)
+        self.report_page = LazyPage(self._make_report_tab)
         self.tabs = QTabWidget(objectName="mainTabs")
         self.tabs.addTab(self.draw_tab, "Draw")
         self.tabs.addTab(self.train_tab, "Train")
         self.tabs.addTab(self.results_tab, "Results")
         self.tabs.addTab(self.my_digits_page, "My digits")
+        self.tabs.addTab(self.report_page, "Report")
         self.setCentralWidget(self.tabs)
 
         for tab in (self.draw_tab, self.train_tab, self.results_tab):
@@ -106,7 +109,7 @@ class MainWindow(QMainWindow):
         self.results_tab.useOnCanvas.connect(self.use_on_canvas)
         self.results_tab.imageToCanvas.connect(self.image_on_canvas)
         self.train_tab.sweepEnded.connect(self.results_tab.show_sweep)
-        for i, key in enumerate(("Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4")):
+        for i, key in enumerate(("Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5")):
             QShortcut(QKeySequence(key), self, lambda i=i: self.tabs.setCurrentIndex(i))
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
 
@@ -193,6 +196,8 @@ class MainWindow(QMainWindow):
 
     def _on_run_finished(self, record: RunRecord) -> None:
         self.results_tab.add_record(record)
+        if self.report_page.is_built():
+            self.report_tab.mark_stale()
         if record.has_model:
             runs = self._canvas_runs()
             self.draw_tab.populate_models(runs)
@@ -219,6 +224,26 @@ class MainWindow(QMainWindow):
         tab.teachRequested.connect(self.teach)
         tab.set_networks(self._canvas_runs())
         return tab
+
+    # --- report --------------------------------------------------------------------------
+
+    @property
+    def report_tab(self) -> ReportTab:
+        """The Report tab (built now if it was not yet)."""
+        return self.report_page.content()
+
+    def _make_report_tab(self) -> ReportTab:
+        from digitpad.ui.report.report_tab import ReportTab  # its modules load when shown
+
+        tab = ReportTab(self.store, self.store.answers(timeout=GUI_WRITE_TIMEOUT_S))
+        tab.message.connect(self.show_message)
+        tab.exerciseRequested.connect(self.set_up_exercise)
+        return tab
+
+    def set_up_exercise(self, key: str) -> None:
+        """Choose an exercise in the Train tab's sweep panel and show it there."""
+        self.train_tab.sweep_panel.choose(key)
+        self.tabs.setCurrentWidget(self.train_tab)
 
     def _on_my_digits_changed(self) -> None:
         if self.my_digits_page.is_built():
@@ -295,6 +320,8 @@ class MainWindow(QMainWindow):
         self.loader.shutdown()
         self.draw_tab.shutdown()
         self.scorer.shutdown()
+        if self.report_page.is_built():
+            self.report_tab.shutdown()  # answers typed in the last moments
         wait_for_background()  # a test-set evaluation or exercise 5 reading in flight
         self.save_settings()
         event.accept()

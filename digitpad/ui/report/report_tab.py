@@ -229,12 +229,7 @@ class ReportTab(QWidget):
             view = SectionView(key)
             view.sweepChosen.connect(self.choose_sweep)
             view.setUpRequested.connect(self.exerciseRequested)
-            saver = AnswerSaver(
-                answers,
-                key,
-                view.answer.toPlainText,
-                lambda ok, why, v=view: self._state(v, ok, why),
-            )
+            saver = AnswerSaver(answers, key, view.answer.toPlainText, self._state_of(view))
             view.answer.textChanged.connect(saver.changed)
             self.sections[key] = view
             self.savers[key] = saver

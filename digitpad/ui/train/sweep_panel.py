@@ -109,6 +109,12 @@ class SweepPanel(QGroupBox):
         sweep, specs = self.sweep()
         return Job.sweep(sweep, specs)
 
+    def choose(self, sweep_key: str) -> None:
+        """Select an exercise preset (``ex1`` …), as if picked in the list."""
+        index = self.preset.findData(sweep_key)
+        if index >= 0:
+            self.preset.setCurrentIndex(index)
+
     def request_run(self) -> None:
         try:
             job = self.job()
