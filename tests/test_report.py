@@ -59,11 +59,18 @@ def lab_store(digitpad_home):
 
 
 def stored_accuracies(store: RunStore, sweep_id: str) -> list[str]:
-    return [
-        f"{r.result.test_accuracy:.4f}"
-        for r in sorted(store.list_runs(sweep_id=sweep_id), key=lambda r: r.spec.neurons)
-        if r.result is not None
-    ]
+    return [f"{r.result.test_accuracy:.4f}" for r in _done(store, sweep_id)]
+
+
+def stored_times(store: RunStore, sweep_id: str) -> list[str]:
+    return [f"{r.result.convergence_time:.1f}" for r in _done(store, sweep_id)]
+
+
+def _done(store: RunStore, sweep_id: str):
+    runs = sorted(
+        store.list_runs(sweep_id=sweep_id), key=lambda r: (r.spec.neurons, r.spec.batch_size)
+    )
+    return [r for r in runs if r.result is not None]
 
 
 def test_each_exercise_reports_its_newest_complete_sweep_unless_another_is_chosen(lab_store):
@@ -136,8 +143,12 @@ def test_the_html_holds_the_stored_numbers_every_figure_inline_and_no_link(
     assert len(parsed.images) == len(doc.figures) >= 10
     assert all(src.startswith("data:image/png;base64,") for src in parsed.images)
     assert not parsed.links and "http" not in page.replace("http-equiv", "")
-    row = parsed.cells.index("System accuracy")
-    assert parsed.cells[row + 1 : row + 6] == stored_accuracies(lab_store, "ex1-20261201-090000")
+    # The first tables are exercise 1's and exercise 2's: each cell is its run's figure.
+    for nth, sweep_id in enumerate(("ex1-20261201-090000", "ex2-20261201-090000")):
+        row = [i for i, c in enumerate(parsed.cells) if c == "System accuracy"][nth]
+        assert parsed.cells[row + 1 : row + 6] == stored_accuracies(lab_store, sweep_id)
+        row = [i for i, c in enumerate(parsed.cells) if c == "Convergence time (s)"][nth]
+        assert parsed.cells[row + 1 : row + 6] == stored_times(lab_store, sweep_id)
     assert "<title>Ana&#x27;s lab</title>" in page
     assert "More neurons, more accuracy: &lt;b&gt;not&lt;/b&gt; HTML." in page
 

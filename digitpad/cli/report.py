@@ -49,6 +49,7 @@ def parse_choices(pairs: list[str]) -> dict[str, str]:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from digitpad.core.report.student_report import build_report
+    from digitpad.core.store.answers import AnswersUnavailable
     from digitpad.ui.report.export import ExportError, format_of
 
     started = time.perf_counter()
@@ -61,7 +62,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     store = open_store()
     try:
         report = build_report(store, chosen, title=args.title)
-    except ValueError as exc:
+    except (ValueError, AnswersUnavailable) as exc:
         fail(f"digitpad report: error: {exc}")
     if not report.has_runs:
         fail(

@@ -103,6 +103,7 @@ class Document:
 
 
 NO_ANSWER = "(No answer written yet.)"
+_CELL = "font-size: 8pt; white-space: nowrap"
 
 # --- Markdown -------------------------------------------------------------------------------
 
@@ -148,7 +149,8 @@ body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 10pt; color: #2
        max-width: 60em; margin: 2em auto; padding: 0 1em; }
 h1 { font-size: 20pt; } h2 { font-size: 15pt; margin-top: 1.2em; } h3 { font-size: 12pt; }
 table.lab { border-collapse: collapse; margin: 0.6em 0; }
-table.lab td, table.lab th { border: 1px solid #999; padding: 3px 8px; text-align: center; }
+table.lab td, table.lab th { border: 1px solid #999; padding: 3px 6px; text-align: center;
+                             font-size: 9pt; }
 table.lab td:first-child { text-align: left; }
 table.lab th { background: #eef; }
 table.figures td { padding: 4px; vertical-align: top; }
@@ -206,12 +208,16 @@ def blocks_html(
                 out.append("<ul>" + "".join(f"<li>{inline_html(i)}</li>" for i in items) + "</ul>")
             case Table(header, rows):
                 head = "".join(f"<th>{inline_html(c)}</th>" for c in header)
+                # Inline styles: Qt's layout (the PDF) reads them only there. No cell wraps
+                # ("0.9211 ± 0.0057" stays one line), so a row is one line on a page.
                 body = "".join(
-                    "<tr>" + "".join(f"<td>{inline_html(c)}</td>" for c in row) + "</tr>"
+                    "<tr>"
+                    + "".join(f'<td style="{_CELL}">{inline_html(c)}</td>' for c in row)
+                    + "</tr>"
                     for row in rows
                 )
                 out.append(
-                    f'<table class="lab" cellspacing="0" cellpadding="3" border="1"{style}>'
+                    f'<table class="lab" cellspacing="0" cellpadding="2" border="1"{style}>'
                     f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
                 )
             case Figures(figures) if figure_src is not None:

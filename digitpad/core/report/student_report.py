@@ -412,25 +412,31 @@ def _against_value(key: str, sweep, table: LabTable, kind: str) -> FigureData:
 
 
 def _losses(key: str, runs: SweepRuns) -> FigureData:
+    """Each run's training loss per epoch: one colour per swept value, named once (the
+    repeats of a value share its colour, so the legend stays one line per value)."""
     series = []
     param = runs.sweep.param
-    for i, record in enumerate(r for r in runs.records if r.result is not None):
-        losses = record.result.history.get("loss", [])
-        if not losses:
-            continue
-        name = f"run {record.id}"
+    done = [r for r in runs.records if r.result is not None and r.result.history.get("loss")]
+    values = sorted({getattr(r.spec, param) for r in done}) if param else []
+    named: set = set()
+    for i, record in enumerate(sorted(done, key=lambda r: (_value_of(r, param), r.id))):
+        losses = record.result.history["loss"]
+        value = _value_of(record, param)
+        colour = values.index(value) if param else i
         if param:
-            name += f": {words.value_label(param, str(getattr(record.spec, param)))}"
-        if record.spec.seed:
-            name += f", seed {record.spec.seed}"
-        series.append(
-            Series(
-                name, tuple(float(e) for e in range(1, len(losses) + 1)), tuple(losses), "run", i
-            )
-        )
+            name = "" if value in named else words.value_label(param, str(value))
+        else:
+            name = f"run {record.id}" + (f", seed {record.spec.seed}" if record.spec.seed else "")
+        named.add(value)
+        epochs = tuple(float(e) for e in range(1, len(losses) + 1))
+        series.append(Series(name, epochs, tuple(losses), "run", colour))
     return FigureData(
         f"{key}-loss", "Training loss per epoch", "epoch", "training loss", tuple(series)
     )
+
+
+def _value_of(record: RunRecord, param: str | None):
+    return getattr(record.spec, param) if param else 0
 
 
 def _metric_figure(pairs) -> FigureData:

@@ -17,7 +17,7 @@ from digitpad.ui.report.figures import render_png
 FORMATS = ("pdf", "html", "md")
 PDF_DPI = 300
 # A figure's width in the PDF's HTML units: two side by side across an A4 text column.
-PDF_FIGURE_WIDTH = 330
+PDF_FIGURE_WIDTH = 300
 
 
 class ExportError(RuntimeError):

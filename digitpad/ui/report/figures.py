@@ -14,7 +14,7 @@ from digitpad.ui.common.curves import RUN_COLOURS, make_plot
 OURS = (30, 90, 200)
 REPORT = (120, 120, 120)
 # On screen a figure is this big; exported it is drawn SCALE times larger, fonts and all,
-# so 2.5 × 480 px = 1200 px fill an 8 cm column of an A4 page at about 380 dpi.
+# so 2.5 × 480 px = 1200 px fill half an A4 page's text column at about 370 dpi.
 SIZE = (480, 300)
 SCALE = 2.5
 
@@ -53,7 +53,8 @@ def figure_plot(figure: FigureData, scale: float = 1.0) -> pg.PlotWidget:
             marks = {"symbol": "o", "symbolSize": 5 * scale, "symbolBrush": colour}
             marks["symbolPen"] = pg.mkPen(colour, width=scale)
         pen = _pen(series, scale)
-        plot.plot(list(series.xs), list(series.ys), pen=pen, name=series.name, **marks)
+        name = series.name or None  # unnamed: no legend line (a repeat of a value)
+        plot.plot(list(series.xs), list(series.ys), pen=pen, name=name, **marks)
     if not figure.series:
         text = pg.TextItem("no finished run to plot", color=(120, 120, 120), anchor=(0.5, 0.5))
         plot.addItem(text)

@@ -43,6 +43,7 @@ from digitpad.ui.report.figures import figure_plot
 
 SAVE_DELAY_MS = 400  # an answer is written this long after the last key (and on close)
 FIGURES_PER_ROW = 3
+FIGURE_HEIGHT = 260
 
 
 class AnswerSaver:
@@ -104,6 +105,7 @@ class SectionView(QFrame):
         self.status = QLabel(objectName=f"status-{key}")
         self.status.setWordWrap(True)
         self.table = LabTableView(f"reportTable-{key}")
+        self.table.horizontalHeader().setStretchLastSection(False)
         self.extra = QLabel(objectName=f"extra-{key}")
         self.extra.setWordWrap(True)
         self.extra.setTextFormat(Qt.TextFormat.RichText)
@@ -177,7 +179,7 @@ class SectionView(QFrame):
                 widget.deleteLater()
         for i, figure in enumerate(figures):
             plot = figure_plot(figure)
-            plot.setMinimumHeight(240)
+            plot.setFixedHeight(FIGURE_HEIGHT)
             self.figures.addWidget(plot, i // FIGURES_PER_ROW, i % FIGURES_PER_ROW)
 
     def _on_pick(self, index: int) -> None:
@@ -275,7 +277,7 @@ class ReportTab(QWidget):
         self.stale = False
         try:
             report = build_report(self.store, self.chosen, title=self._title())
-        except (RunStoreError, ValueError) as exc:
+        except (RunStoreError, AnswersUnavailable, ValueError) as exc:
             self.state.setText(str(exc))
             return
         record = exercise_4_record(report)
@@ -317,7 +319,8 @@ class ReportTab(QWidget):
         def done(five, run_id=record.id) -> None:
             self._reading = None
             self._five[run_id] = five
-            if self.report is not None and exercise_4_record(self.report) is record:
+            shown = exercise_4_record(self.report) if self.report is not None else None
+            if shown is not None and shown.id == run_id:  # the report may be rebuilt since
                 self.report.set_first_five(five)
                 self.sections["ex5"].show_section(self.report.section("ex5"))
             self._update_buttons()
@@ -372,6 +375,9 @@ class ReportTab(QWidget):
         if self.report is None or not self.report.has_runs:
             self.message.emit("Nothing to export yet: no exercise has run.")
             return None
+        # The answers as they stand in their boxes (a save the database refused included).
+        for key, view in self.sections.items():
+            self.report.section(key).answer = view.answer.toPlainText()
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             written = export(self.report.document(), path)
