@@ -4,7 +4,9 @@ sweeps through here, so both show the same numbers."""
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
+from functools import cached_property
 
 from digitpad.core.lab.sweep_ids import parse_sweep_id, sweep_key
 from digitpad.core.lab.sweeps import LabTable, Sweep, cells_table, column_figures, sweep_for_id
@@ -20,15 +22,13 @@ class SweepRuns:
     records: list[RunRecord]  # with their curves
     cells: list[tuple[Cell, RunRecord]]
 
-    @property
+    @cached_property
     def table(self) -> LabTable:
         return cells_table(self.sweep, self.cells)
 
     def spread(self) -> tuple[int, float]:
         """The most runs behind one column, and the largest standard deviation of a
         column's figure (0 with single runs)."""
-        import statistics
-
         figures, _ = column_figures(self.sweep, self.cells)
         most = max((len(f) for f in figures), default=0)
         spread = max((statistics.stdev(f) for f in figures if len(f) > 1), default=0.0)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from digitpad.core.report.document import Bullets, blocks_html
 from digitpad.core.report.student_report import (
+    EXERCISES,
     StudentReport,
     build_report,
     exercise_4_record,
@@ -225,8 +226,6 @@ class ReportTab(QWidget):
         self.savers: dict[str, AnswerSaver] = {}
         body = QWidget()
         column = QVBoxLayout(body)
-        from digitpad.core.report.student_report import EXERCISES
-
         for key in EXERCISES:
             view = SectionView(key)
             view.sweepChosen.connect(self.choose_sweep)
