@@ -14,7 +14,7 @@ from digitpad.ui.common.curves import RUN_COLOURS, make_plot
 OURS = (30, 90, 200)
 REPORT = (120, 120, 120)
 # On screen a figure is this big; exported it is drawn SCALE times larger, fonts and all,
-# so 2.5 × 480 px = 1200 px fill half an A4 page's text column at about 370 dpi.
+# so 2.5 × 480 px = 1200 px fill half an A4 page's text column at about 380 dpi.
 SIZE = (480, 300)
 SCALE = 2.5
 
