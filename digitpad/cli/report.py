@@ -82,9 +82,9 @@ def read_first_five(store, report) -> None:
     """Exercise 5's reading of exercise 4's weights into ``report`` (or why it failed)."""
     from digitpad.core.data.mnist import MnistUnavailable, shared_mnist
     from digitpad.core.inference.predictor import WeightsError
-    from digitpad.core.report.student_report import exercise_4_record, read_exercise_5
+    from digitpad.core.report.student_report import read_exercise_5
 
-    record = exercise_4_record(report)
+    record = report.exercise_4_record()
     if record is None or not record.has_model:
         return
     try:

@@ -96,6 +96,10 @@ class StudentReport:
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
 
+    def exercise_4_record(self) -> RunRecord | None:
+        """The run exercise 4 reports (its weights are exercise 5's), if it finished."""
+        return _finished_run(self.section("ex4"))
+
     def set_first_five(self, five: Any = None, error: str = "") -> None:
         """Exercise 5 from its reading of exercise 4's weights (or why it could not read)."""
         index = next(i for i, s in enumerate(self.sections) if s.key == "ex5")
@@ -270,19 +274,17 @@ def _ex4_text(runs: SweepRuns) -> str:
     )
 
 
-def exercise_4_record(report_or_sections) -> RunRecord | None:
-    """The run exercise 4 reports (its weights are exercise 5's), if it finished."""
-    sections = getattr(report_or_sections, "sections", report_or_sections)
-    ex4 = next((s for s in sections if s.key == "ex4"), None)
-    if ex4 is None or ex4.runs is None:
+def _finished_run(section: Section) -> RunRecord | None:
+    """The first finished run of a section's sweep (exercise 4's weights are exercise 5's)."""
+    if section.runs is None:
         return None
-    return next((r for _, r in ex4.runs.cells if r.result is not None), None)
+    return next((r for _, r in section.runs.cells if r.result is not None), None)
 
 
 def read_exercise_5(store: RunStore, report: StudentReport, data) -> Any:
     """Exercise 5: exercise 4's saved weights in a fresh network, reading the first five
     test images of ``data`` (None when exercise 4 has no saved weights)."""
-    record = exercise_4_record(report)
+    record = report.exercise_4_record()
     if record is None or not record.has_model:
         return None
     from digitpad.core.lab.first_five import first_five
@@ -292,7 +294,7 @@ def read_exercise_5(store: RunStore, report: StudentReport, data) -> Any:
 
 def _ex5(ex4: Section, first_five: Any, answer: str) -> Section:
     section = Section("ex5", EX5_TITLE, EX5_QUESTION, runs=ex4.runs, answer=answer)
-    record = exercise_4_record([ex4])
+    record = _finished_run(ex4)
     if record is None:
         section.runs = None
         return section

@@ -31,7 +31,6 @@ from digitpad.core.report.student_report import (
     EXERCISES,
     StudentReport,
     build_report,
-    exercise_4_record,
     not_run_text,
     read_exercise_5,
 )
@@ -274,14 +273,10 @@ class ReportTab(QWidget):
     def refresh(self) -> None:
         """Rebuild every section from the store."""
         self.stale = False
-        try:
-            report = build_report(self.store, self.chosen, title=self._title())
-        except (RunStoreError, AnswersUnavailable, ValueError) as exc:
-            self.state.setText(str(exc))
+        report = self._build()
+        if report is None:
             return
-        record = exercise_4_record(report)
-        if record is not None and record.id in self._five:
-            report.set_first_five(self._five[record.id])
+        record = report.exercise_4_record()
         self.report = report
         for section in report.sections:
             self.sections[section.key].show_section(section)
@@ -294,6 +289,19 @@ class ReportTab(QWidget):
         )
         self._read_exercise_5(record)
         self._update_buttons()
+
+    def _build(self) -> StudentReport | None:
+        """The report from the store as it is now (exercise 5 as read so far), or None
+        with the reason shown."""
+        try:
+            report = build_report(self.store, self.chosen, title=self._title())
+        except (RunStoreError, AnswersUnavailable, ValueError) as exc:
+            self.state.setText(str(exc))
+            return None
+        record = report.exercise_4_record()
+        if record is not None and record.id in self._five:
+            report.set_first_five(self._five[record.id])
+        return report
 
     def choose_sweep(self, key: str, sweep_id: str) -> None:
         self.chosen[key] = sweep_id
@@ -318,7 +326,7 @@ class ReportTab(QWidget):
         def done(five, run_id=record.id) -> None:
             self._reading = None
             self._five[run_id] = five
-            shown = exercise_4_record(self.report) if self.report is not None else None
+            shown = self.report.exercise_4_record() if self.report is not None else None
             if shown is not None and shown.id == run_id:  # the report may be rebuilt since
                 self.report.set_first_five(five)
                 self.sections["ex5"].show_section(self.report.section("ex5"))
@@ -370,16 +378,16 @@ class ReportTab(QWidget):
         from digitpad.ui.report.export import ExportError, export
 
         self.flush()
-        self.refresh()  # the answers and title as saved, the runs as they are now
-        if self.report is None or not self.report.has_runs:
+        report = self._build()  # the runs as they are now; the tab's plots are left as shown
+        if report is None or not report.has_runs:
             self.message.emit("Nothing to export yet: no exercise has run.")
             return None
         # The answers as they stand in their boxes (a save the database refused included).
         for key, view in self.sections.items():
-            self.report.section(key).answer = view.answer.toPlainText()
+            report.section(key).answer = view.answer.toPlainText()
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            written = export(self.report.document(), path)
+            written = export(report.document(), path)
         except ExportError as exc:
             self.message.emit(f"The report was not written: {exc}")
             return None
