@@ -35,6 +35,21 @@ def test_drawing_with_the_mouse_gives_a_prediction_and_clear_resets(window, qtbo
     assert label.text() == "" and window.draw_tab.bars.probabilities.sum() == 0
 
 
+def test_the_window_reads_drawings_on_one_blas_thread(qtbot):
+    """Two BLAS threads made a reading's p95 15 ms while a training ran (1.3 ms on one):
+    the window limits numpy's BLAS once its canvas has a network."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    threadpool_limits(limits=2, user_api="blas")  # as in a fresh process on two cores
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.draw_tab.predictor is not None, timeout=60_000)
+    blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+    assert blas and all(lib["num_threads"] == 1 for lib in blas)
+    win.close()
+
+
 def test_switching_model_re_predicts_the_drawing(window, qtbot):
     draw_seven(qtbot, window.findChild(QWidget, "canvas"))
     selector = window.findChild(QComboBox, "modelSelector")

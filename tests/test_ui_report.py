@@ -48,5 +48,5 @@ def test_an_exercise_run_in_the_window_fills_its_report_section_and_exports(
     assert window.store.answers().all()["ex4"] == "The weights are in runs/."
 
     qtbot.mouseClick(child(window, QPushButton, "setUp-ex2"), Qt.MouseButton.LeftButton)
-    assert window.tabs.currentWidget() is window.train_tab
+    assert window.tabs.currentWidget() is window.train_page
     assert child(window, QComboBox, "presetCombo").currentData() == "ex2"

@@ -13,6 +13,7 @@ from digitpad.core.nets.specs import RunSpec
 from digitpad.core.store.runs import RunStore
 from digitpad.ui import MainWindow
 from digitpad.ui.results.results_model import COLUMN_INDEX, RunTableModel
+from digitpad.ui.tab_names import TAB_NAMES
 
 OBJECT_NAMES = [
     "canvas",
@@ -41,6 +42,7 @@ OBJECT_NAMES = [
 
 
 def fill_form(win, epochs: int, train_limit: int, neurons: int = 8, batch: int = 200):
+    win.select_tab("train")
     child(win, QComboBox, "modelKindCombo").setCurrentIndex(0)  # MLP
     child(win, QSpinBox, "neuronsSpin").setValue(neurons)
     child(win, QSpinBox, "epochsSpin").setValue(epochs)
@@ -51,15 +53,17 @@ def fill_form(win, epochs: int, train_limit: int, neurons: int = 8, batch: int =
 def test_every_named_widget_exists(window):
     from PySide6.QtWidgets import QWidget
 
+    for name in TAB_NAMES:  # each tab is built when first shown, as a user opens it
+        window.select_tab(name)
     missing = [n for n in OBJECT_NAMES if window.findChild(QWidget, n) is None]
     assert missing == []
 
 
 def test_train_one_epoch_through_the_form(window, qtbot):
-    window.select_tab("train")
-    fill_form(window, epochs=1, train_limit=2000)
+    window.select_tab("results")  # open already: the run appears in it as it ends
     table = child(window, QTableView, "resultsTable")
     rows_before = table.model().rowCount()
+    fill_form(window, epochs=1, train_limit=2000)
     tab = window.train_tab
     with qtbot.waitSignal(tab.runFinished, timeout=120_000) as finished:
         qtbot.mouseClick(child(window, QPushButton, "trainButton"), Qt.MouseButton.LeftButton)
@@ -85,6 +89,7 @@ def test_invalid_form_disables_train_and_says_why(window):
 
 
 def test_kind_switch_loads_lab_defaults_and_enables_cnn_fields(window):
+    window.select_tab("train")
     combo = child(window, QComboBox, "modelKindCombo")
     combo.setCurrentIndex(combo.findData("cnn"))
     assert child(window, QSpinBox, "neuronsSpin").value() == 128
@@ -248,11 +253,12 @@ def test_results_table_sorts_filters_exports_and_deletes(window, qtbot, tmp_path
 def test_tab_form_and_pen_persist_across_windows(qtbot):
     first = MainWindow()
     qtbot.addWidget(first)
-    first.select_tab("results")
+    first.select_tab("train")
     combo = child(first, QComboBox, "modelKindCombo")
     combo.setCurrentIndex(combo.findData("cnn"))
     child(first, QSpinBox, "kernelSizeSpin").setValue(7)
     child(first, QSpinBox, "trainLimitSpin").setValue(3000)
+    first.select_tab("results")
     first.draw_tab.pen_slider.setValue(30)
     first.close()
 

@@ -1,4 +1,4 @@
-"""The main window: Draw, Train, Results and My digits tabs over one run store."""
+"""The main window: Draw, Train, Results, My digits and Report tabs over one run store."""
 
 from __future__ import annotations
 
@@ -17,19 +17,20 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget, QWidget
 from digitpad.core.inference.predictor import run_source
 from digitpad.core.inference.weights import shipped_name
 from digitpad.core.machine.paths import PACKAGE_DIR, data_home
+from digitpad.core.machine.threads import one_blas_thread
 from digitpad.core.store.runs import RunRecord, RunStore, RunStoreError
 from digitpad.ui.common.background import wait_for_background
 from digitpad.ui.common.lazy_page import LazyPage
 from digitpad.ui.draw.draw_tab import DrawTab
 from digitpad.ui.draw.model_loader import ModelLoader
 from digitpad.ui.mydigits.my_digits_scorer import MyDigitsScorer
-from digitpad.ui.results.results_tab import ResultsTab
 from digitpad.ui.tab_names import TAB_NAMES
-from digitpad.ui.train.train_tab import TrainTab
 
 if TYPE_CHECKING:
     from digitpad.ui.mydigits.my_digits_tab import MyDigitsTab
     from digitpad.ui.report.report_tab import ReportTab
+    from digitpad.ui.results.results_tab import ResultsTab
+    from digitpad.ui.train.train_tab import TrainTab
 
 ICON_PATH = PACKAGE_DIR / "ui" / "icon.png"
 STATUS_MS = 12_000
@@ -84,31 +85,25 @@ class MainWindow(QMainWindow):
         # The GUI never waits on another program's lock: a drawing is kept aside instead.
         self.my_digits = self.store.my_digits(timeout=GUI_WRITE_TIMEOUT_S)
         self.draw_tab = DrawTab(self.loader, self.my_digits, make_inside_view)
-        self.train_tab = TrainTab(self.store)
-        self.results_tab = ResultsTab(self.store)
         self.scorer = MyDigitsScorer(self.store, self.my_digits, self)
-        # Built when first shown: its three plots would cost start-up time.
+        # Only the Draw tab is built before the window appears: each other tab is built
+        # when first shown or used (their plots and modules would double the start-up).
+        self.train_page = LazyPage(self._make_train_tab)
+        self.results_page = LazyPage(self._make_results_tab)
         self.my_digits_page = LazyPage(self._make_my_digits_tab)
         self.report_page = LazyPage(self._make_report_tab)
         self.tabs = QTabWidget(objectName="mainTabs")
         self.tabs.addTab(self.draw_tab, "Draw")
-        self.tabs.addTab(self.train_tab, "Train")
-        self.tabs.addTab(self.results_tab, "Results")
+        self.tabs.addTab(self.train_page, "Train")
+        self.tabs.addTab(self.results_page, "Results")
         self.tabs.addTab(self.my_digits_page, "My digits")
         self.tabs.addTab(self.report_page, "Report")
         self.setCentralWidget(self.tabs)
 
-        for tab in (self.draw_tab, self.train_tab, self.results_tab):
-            tab.message.connect(self.show_message)
+        self.draw_tab.message.connect(self.show_message)
         self.draw_tab.myDigitsChanged.connect(self._on_my_digits_changed)
-        self.scorer.finished.connect(self.results_tab.model.refresh_rows)
-        self.train_tab.trainingEnded.connect(self._on_training_ended)
-        self.results_tab.pinToDraw.connect(self.pin_to_draw)
+        self.scorer.finished.connect(self._on_scored)
         self.draw_tab.networks.pinsChanged.connect(self._save_pins)
-        self.train_tab.runFinished.connect(self._on_run_finished)
-        self.results_tab.useOnCanvas.connect(self.use_on_canvas)
-        self.results_tab.imageToCanvas.connect(self.image_on_canvas)
-        self.train_tab.sweepEnded.connect(self.results_tab.show_sweep)
         for i, key in enumerate(("Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5")):
             QShortcut(QKeySequence(key), self, lambda i=i: self.tabs.setCurrentIndex(i))
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
@@ -137,6 +132,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(MODEL_LOAD_DELAY_MS, self._load_models)
 
     def _load_models(self) -> None:
+        one_blas_thread()  # the canvas' readings, steady while a training runs (~10 ms)
         runs = self._canvas_runs()
         self.draw_tab.populate_models(
             runs,
@@ -162,7 +158,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text.replace("\n", " "), STATUS_MS)
 
     def select_tab(self, name: str) -> None:
-        self.tabs.setCurrentIndex(TAB_NAMES.index(name))
+        """Show a tab by its name in ``TAB_NAMES`` (built now if it was not yet)."""
+        page = self.tabs.widget(TAB_NAMES.index(name))
+        if isinstance(page, LazyPage):
+            page.content()  # even while the window is hidden (no show event to build it)
+        self.tabs.setCurrentWidget(page)
 
     def use_on_canvas(self, record: RunRecord) -> None:
         self.draw_tab.use_run(record)
@@ -195,7 +195,8 @@ class MainWindow(QMainWindow):
         return inside.look is not None
 
     def _on_run_finished(self, record: RunRecord) -> None:
-        self.results_tab.add_record(record)
+        if self.results_page.is_built():  # otherwise it reads the run from the store
+            self.results_tab.add_record(record)
         if self.report_page.is_built():
             self.report_tab.mark_stale()
         if record.has_model:
@@ -206,6 +207,50 @@ class MainWindow(QMainWindow):
             self.scorer.refresh()  # a new network to score
         if record.result is not None and record.result.finetune is not None:
             self.my_digits_tab.show_finetune(record)
+
+    # --- train and results ------------------------------------------------------------------
+
+    @property
+    def train_tab(self) -> TrainTab:
+        """The Train tab (built now if it was not yet)."""
+        return self.train_page.content()
+
+    def _make_train_tab(self) -> TrainTab:
+        from digitpad.ui.train.train_tab import TrainTab  # its modules load when first shown
+
+        tab = TrainTab(self.store)
+        tab.message.connect(self.show_message)
+        tab.trainingEnded.connect(self._on_training_ended)
+        tab.runFinished.connect(self._on_run_finished)
+        tab.sweepEnded.connect(lambda sweep_id: self.results_tab.show_sweep(sweep_id))
+        form = self.settings.value("train/form")
+        if form:
+            # A hand-edited or older settings file keeps the defaults.
+            with contextlib.suppress(TypeError, ValueError):
+                tab.form.set_values(json.loads(form))
+        cluster = self.settings.value("train/cluster")
+        if cluster and not tab.cluster.text():  # $DIGITPAD_CLUSTER comes first
+            tab.cluster.setText(str(cluster))
+        return tab
+
+    @property
+    def results_tab(self) -> ResultsTab:
+        """The Results tab (built now if it was not yet)."""
+        return self.results_page.content()
+
+    def _make_results_tab(self) -> ResultsTab:
+        from digitpad.ui.results.results_tab import ResultsTab  # loads when first shown
+
+        tab = ResultsTab(self.store)
+        tab.message.connect(self.show_message)
+        tab.pinToDraw.connect(self.pin_to_draw)
+        tab.useOnCanvas.connect(self.use_on_canvas)
+        tab.imageToCanvas.connect(self.image_on_canvas)
+        return tab
+
+    def _on_scored(self) -> None:
+        if self.results_page.is_built():  # otherwise it reads the scores when built
+            self.results_tab.model.refresh_rows()
 
     # --- my digits -------------------------------------------------------------------------
 
@@ -243,7 +288,7 @@ class MainWindow(QMainWindow):
     def set_up_exercise(self, key: str) -> None:
         """Choose an exercise in the Train tab's sweep panel and show it there."""
         self.train_tab.sweep_panel.choose(key)
-        self.tabs.setCurrentWidget(self.train_tab)
+        self.tabs.setCurrentWidget(self.train_page)
 
     def _on_my_digits_changed(self) -> None:
         if self.my_digits_page.is_built():
@@ -286,14 +331,6 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1100, 720)
         self.tabs.setCurrentIndex(int(self.settings.value("window/tab", 0)) % len(TAB_NAMES))
-        form = self.settings.value("train/form")
-        if form:
-            # A hand-edited or older settings file keeps the defaults.
-            with contextlib.suppress(TypeError, ValueError):
-                self.train_tab.form.set_values(json.loads(form))
-        cluster = self.settings.value("train/cluster")
-        if cluster and not self.train_tab.cluster.text():  # $DIGITPAD_CLUSTER comes first
-            self.train_tab.cluster.setText(str(cluster))
         if self.settings.value("draw/inside") in (True, "true"):
             self.draw_tab.show_inside(True)
         pen = self.settings.value("draw/pen")
@@ -303,8 +340,9 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/tab", self.tabs.currentIndex())
-        self.settings.setValue("train/form", json.dumps(self.train_tab.form.values()))
-        self.settings.setValue("train/cluster", self.train_tab.cluster.text())
+        if self.train_page.is_built():  # otherwise the saved values still hold
+            self.settings.setValue("train/form", json.dumps(self.train_tab.form.values()))
+            self.settings.setValue("train/cluster", self.train_tab.cluster.text())
         self.settings.setValue("draw/pen", self.draw_tab.pen_slider.value())
         self.settings.setValue("draw/inside", self.draw_tab.look_button.isChecked())
         source = self.draw_tab.current_source()
@@ -313,10 +351,11 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.train_tab.is_training():
-            # Closing stops the run after its current batch; the partial run is kept.
-            self.show_message("Stopping the run before closing…")
-        self.train_tab.shutdown()
+        if self.train_page.is_built():
+            if self.train_tab.is_training():
+                # Closing stops the run after its current batch; the partial run is kept.
+                self.show_message("Stopping the run before closing…")
+            self.train_tab.shutdown()
         self.loader.shutdown()
         self.draw_tab.shutdown()
         self.scorer.shutdown()

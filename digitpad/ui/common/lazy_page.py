@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 
 class LazyPage(QWidget):
-    """Holds a widget made by ``factory`` on first need: the Results tab's plots (seven
-    pyqtgraph plots, about 50 ms each) would otherwise all be built at start-up."""
+    """Holds a widget made by ``factory`` on first need: a tab's plots (pyqtgraph plots,
+    about 30-50 ms each) and modules would otherwise all be built at start-up."""
 
     def __init__(self, factory: Callable[[], QWidget], parent: QWidget | None = None):
         super().__init__(parent)

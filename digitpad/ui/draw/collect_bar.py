@@ -27,7 +27,8 @@ class CollectBar(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.canvas = canvas
         self.my_digits = my_digits
-        self._rng = np.random.default_rng()
+        self._rng: np.random.Generator | None = None  # made on first use: numpy.random
+        # costs start-up time, and most sessions never collect
         self._queue: list[int] = []
         self.round = 0
         self.count = 0  # saved in this session of collecting
@@ -63,6 +64,8 @@ class CollectBar(QFrame):
 
     def next_digit(self) -> None:
         if not self._queue:
+            if self._rng is None:
+                self._rng = np.random.default_rng()
             self._queue = shuffled_round(self._rng)
             self.round += 1
         self.wanted = self._queue.pop(0)

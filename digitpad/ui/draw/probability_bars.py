@@ -13,10 +13,10 @@ class ProbabilityBars(pg.PlotWidget):
     """Bars for digits 0-9; the most likely one is highlighted. Empty means no prediction."""
 
     def __init__(self, parent=None):
-        super().__init__(parent)
+        # No context menu (nothing to set on ten fixed bars); not building it saves start-up.
+        super().__init__(parent, enableMenu=False)
         self.setObjectName("probabilityBars")
         self.setBackground(None)
-        self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
         self.setYRange(0, 1, padding=0.02)
