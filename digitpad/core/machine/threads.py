@@ -2,9 +2,10 @@
 
 Reading a drawing multiplies small matrices (tens of rows by a few hundred columns). On two
 threads OpenBLAS spends longer waking and joining its second thread than computing, and
-while a training keeps the cores busy the wait grows: the preprocessing's p95 went from
-about 1 ms to 5 ms on an AMD EPYC with 2 cores, against 0.9 ms on one thread. Trainings run
-in their own processes, so nothing in the window gains from a second BLAS thread.
+while a training keeps the cores busy the wait grows: with a full-MNIST training beside it,
+the preprocessing's p95 was 15.8 ms on two threads and 1.3 ms on one (AMD EPYC, 2 cores,
+``benchmarks/bench_predict.py``). Trainings run in their own processes, so nothing in the
+window gains from a second BLAS thread.
 """
 
 from __future__ import annotations
