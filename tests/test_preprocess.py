@@ -122,3 +122,26 @@ def test_dark_ink_on_paper_is_inverted_and_light_ink_kept():
     assert ink[50, 50] > 0.9 and ink[5, 5] == 0.0
     board = 255 - paper  # chalk on a blackboard
     assert np.allclose(image_to_ink(board), ink, atol=0.02)
+
+
+def test_the_final_shift_moves_the_digit_by_the_sub_pixel_offset():
+    """The 28x28 the network reads is the centred canvas moved by (dy, dx) with bilinear
+    interpolation, for any shift the canvas' margin allows (here defined with np.roll)."""
+    from digitpad.core.data.preprocess import BOX, SIDE, _shifted_into_view
+
+    def moved(image, dy, dx):
+        out = image.astype(np.float64)
+        for axis, d in ((0, dy), (1, dx)):
+            whole = int(np.floor(d))
+            out = (1 - (d - whole)) * np.roll(out, whole, axis) + (d - whole) * np.roll(
+                out, whole + 1, axis
+            )
+        return np.clip(out[BOX : BOX + SIDE, BOX : BOX + SIDE], 0, 1)
+
+    rng = np.random.default_rng(3)
+    for dy, dx in [*rng.uniform(-BOX + 0.01, BOX - 1.01, (200, 2)), (0.0, 0.0), (-3.0, 5.0)]:
+        canvas = np.zeros((SIDE + 2 * BOX, SIDE + 2 * BOX), np.float32)
+        canvas[BOX : BOX + SIDE, BOX : BOX + SIDE] = rng.random((SIDE, SIDE))
+        got = _shifted_into_view(canvas, float(dy), float(dx))
+        assert got.shape == (SIDE, SIDE) and got.dtype == np.float32
+        np.testing.assert_allclose(got, moved(canvas, dy, dx), atol=1e-5)
