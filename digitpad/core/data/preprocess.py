@@ -257,30 +257,18 @@ def _centre_by_mass(
 
 
 def _shifted_into_view(canvas: np.ndarray, dy: float, dx: float) -> np.ndarray:
-    """The final 28x28: ``_centre_by_mass``'s canvas moved by (dy, dx) (sub-pixel, bilinear)."""
+    """The final 28x28: ``_centre_by_mass``'s canvas moved by (dy, dx) (sub-pixel, bilinear,
+    zeros coming in), computed on the 29 rows and columns that reach the view only.
+
+    The digit fits the 20-pixel box in the middle of the view, so its centre of mass is at
+    most 10 pixels from ``CENTRE`` and the shift stays inside the canvas' ``BOX`` margin.
+    """
     wy, wx = int(np.floor(dy)), int(np.floor(dx))
-    if max(abs(wy), abs(wx)) < BOX:
-        # The same arithmetic as _shift, on the 29 rows and columns that reach the view only
-        # (a fifth of the work): the canvas' margin means no value wraps round.
-        rows = canvas[BOX - wy - 1 : BOX - wy + SIDE]
-        rows = (1 - (dy - wy)) * rows[1:] + (dy - wy) * rows[:-1]
-        cols = rows[:, BOX - wx - 1 : BOX - wx + SIDE]
-        view = ((1 - (dx - wx)) * cols[:, 1:] + (dx - wx) * cols[:, :-1]).astype(np.float32)
-        return np.clip(view, 0.0, 1.0)
-    shifted = _shift(canvas, dy, dx)
-    return np.clip(shifted[BOX : BOX + SIDE, BOX : BOX + SIDE], 0.0, 1.0)
-
-
-def _shift(image: np.ndarray, dy: float, dx: float) -> np.ndarray:
-    """Translate by a fractional offset with bilinear interpolation (zeros come in)."""
-    out = image
-    for axis, d in ((0, dy), (1, dx)):
-        whole = int(np.floor(d))
-        frac = d - whole
-        moved = np.roll(out, whole, axis=axis)
-        nxt = np.roll(out, whole + 1, axis=axis)
-        out = (1 - frac) * moved + frac * nxt
-    return out.astype(np.float32)
+    rows = canvas[BOX - wy - 1 : BOX - wy + SIDE]
+    rows = (1 - (dy - wy)) * rows[1:] + (dy - wy) * rows[:-1]
+    cols = rows[:, BOX - wx - 1 : BOX - wx + SIDE]
+    view = ((1 - (dx - wx)) * cols[:, 1:] + (dx - wx) * cols[:, :-1]).astype(np.float32)
+    return np.clip(view, 0.0, 1.0)
 
 
 def image_to_ink(grey: np.ndarray) -> np.ndarray:
