@@ -23,22 +23,73 @@ GRAVITON3 = "Features\t: fp asimd sve bf16 i8mm"
 GRAVITON2 = "Features\t: fp asimd atomics"
 
 
+def measured(speedup: float):
+    """A stand-in for the once-per-processor timing, recording which kinds it was asked."""
+
+    def speedup_of(model: str) -> float:
+        speedup_of.asked.append(model)
+        return speedup
+
+    speedup_of.asked = []
+    return speedup_of
+
+
 @pytest.mark.parametrize(
-    "cpuinfo, machine, model, expected",
+    "cpuinfo, machine, model, speedup, expected",
     [
-        (EPYC, "x86_64", "cnn", "float32"),  # no native bfloat16: auto changes nothing
-        (EPYC, "x86_64", "cnn_best", "float32"),
-        (SAPPHIRE_RAPIDS, "x86_64", "cnn", "bfloat16"),
-        (SAPPHIRE_RAPIDS, "x86_64", "cnn_deep", "bfloat16"),
-        (COOPER_LAKE, "x86_64", "cnn_best", "bfloat16"),
-        (SAPPHIRE_RAPIDS, "x86_64", "mlp", "float32"),  # overhead-bound steps
-        (GRAVITON3, "aarch64", "cnn", "bfloat16"),
-        (GRAVITON2, "aarch64", "cnn", "float32"),
-        (SAPPHIRE_RAPIDS, "riscv64", "cnn", "float32"),
+        (EPYC, "x86_64", "cnn", 2.0, "float32"),  # no native bfloat16: auto changes nothing
+        (EPYC, "x86_64", "cnn_best", 2.0, "float32"),
+        (SAPPHIRE_RAPIDS, "x86_64", "cnn", 1.75, "bfloat16"),  # the issue's measurement
+        (SAPPHIRE_RAPIDS, "x86_64", "cnn_deep", 1.5, "bfloat16"),
+        (COOPER_LAKE, "x86_64", "cnn_best", 1.2, "bfloat16"),
+        (COOPER_LAKE, "x86_64", "cnn", 0.92, "float32"),  # native but slower: this Xeon's case
+        (COOPER_LAKE, "x86_64", "cnn_deep", 1.1, "float32"),  # within the noise: not worth it
+        (SAPPHIRE_RAPIDS, "x86_64", "mlp", 2.0, "float32"),  # overhead-bound steps
+        (GRAVITON3, "aarch64", "cnn", 1.6, "bfloat16"),
+        (GRAVITON2, "aarch64", "cnn", 2.0, "float32"),
+        (SAPPHIRE_RAPIDS, "riscv64", "cnn", 2.0, "float32"),
     ],
 )
-def test_auto_decides_by_the_processor_and_the_kind(cpuinfo, machine, model, expected):
-    assert resolve("auto", model, cpu_flags(cpuinfo), machine) == expected
+def test_auto_decides_by_the_processor_the_kind_and_the_measured_speed(
+    cpuinfo, machine, model, speedup, expected
+):
+    timing = measured(speedup)
+    assert resolve("auto", model, cpu_flags(cpuinfo), machine, timing) == expected
+    native = cpuinfo in (SAPPHIRE_RAPIDS, COOPER_LAKE, GRAVITON3) and machine != "riscv64"
+    # Only a native processor spends seconds timing a kind, and never for the MLP.
+    assert timing.asked == ([model] if native and model != "mlp" else [])
+
+
+def test_a_failed_measurement_trains_in_float32():
+    def broken(model):
+        raise RuntimeError("no memory for the timing networks")
+
+    assert resolve("auto", "cnn", cpu_flags(SAPPHIRE_RAPIDS), "x86_64", broken) == "float32"
+
+
+def test_each_kind_is_timed_once_per_processor_and_remembered(tmp_path, monkeypatch):
+    from digitpad.core.nets import precision_speed
+
+    timing = measured(0.9)
+    assert precision_speed.measured_speedup("cnn", tmp_path, timing) == 0.9
+    assert precision_speed.measured_speedup("cnn", tmp_path, measured(5.0)) == 0.9  # kept
+    assert precision_speed.measured_speedup("cnn_deep", tmp_path, measured(1.6)) == 1.6
+    # Another processor (a Dask worker's, or this computer's next one) measures its own.
+    monkeypatch.setattr(precision_speed, "cpu_name", lambda: "Another CPU")
+    assert precision_speed.measured_speedup("cnn", tmp_path, measured(1.8)) == 1.8
+    assert len(json.loads((tmp_path / precision_speed.SPEEDS_FILE).read_text())) == 3
+    (tmp_path / precision_speed.SPEEDS_FILE).write_text("{not json")  # damaged: measured again
+    assert precision_speed.measured_speedup("cnn", tmp_path, measured(1.3)) == 1.3
+
+
+def test_the_timing_trains_both_precisions_and_leaves_float32():
+    import keras
+
+    from digitpad.core.nets import precision_speed
+
+    speedup = precision_speed.time_both_precisions("cnn")
+    assert 0.05 < speedup < 20  # a ratio of two real timings, whichever is faster here
+    assert keras.mixed_precision.global_policy().name == "float32"
 
 
 def test_an_explicit_precision_is_kept_and_a_wrong_one_named():

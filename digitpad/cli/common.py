@@ -47,9 +47,10 @@ def add_engine_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--precision",
         choices=PRECISIONS,
-        help="number format to train in: bfloat16 is faster where the processor computes it "
-        "(AVX512-BF16, AMX, ARM BF16); auto (the default, or $DIGITPAD_PRECISION) picks it "
-        "there for the CNNs, and float32 elsewhere; each worker decides for its processor",
+        help="number format to train in: bfloat16 can be faster where the processor computes "
+        "it (AVX512-BF16, AMX, ARM BF16); auto (the default, or $DIGITPAD_PRECISION) picks it "
+        "for a CNN only where it is native and was timed faster there (once per processor), "
+        "else float32; each worker decides for its processor",
     )
 
 

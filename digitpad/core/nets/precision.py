@@ -3,14 +3,15 @@ natively (Keras' ``mixed_bfloat16``: layers compute in bfloat16, weights and the
 layer stay float32, so saved networks are the same float32 files).
 
 ``auto`` is decided by the process that trains (a local worker, or a Dask worker on its
-own processor), and the run records what it used.
+own processor), by the processor's flags and by a once-per-processor measurement of each
+kind's speed in both formats (``precision_speed``); the run records what it used.
 """
 
 from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,9 +19,13 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 PRECISION_ENV = "DIGITPAD_PRECISION"  # the default of --precision and the Train form
 # Keras' policy for each precision a run can use.
 KERAS_POLICY = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
-# Kinds whose steps are too small for bfloat16 to pay: the MLP's 8-unit layers are
-# overhead-bound (the issue's measurements were of the lab's CNN); auto keeps them float32.
+# Kinds whose steps are too small for bfloat16 to pay: the MLP's layers are overhead-bound
+# (one epoch of the lab's MLP: 0.88-1.11x in bfloat16 on a Xeon with avx512_bf16, noise
+# either way); auto keeps them float32 without measuring.
 FLOAT32_KINDS = ("mlp",)
+# How much faster a kind must train in bfloat16, as measured here, for auto to choose it:
+# a margin over the noise of a few seconds' timing on a shared machine.
+MIN_SPEEDUP = 1.15
 
 
 def cpu_flags(cpuinfo: str | None = None) -> set[str]:
@@ -49,19 +54,32 @@ def native_bfloat16(flags: set[str], machine: str) -> bool:
 
 
 def resolve(
-    asked: str, model: str, flags: set[str] | None = None, machine: str | None = None
+    asked: str,
+    model: str,
+    flags: set[str] | None = None,
+    machine: str | None = None,
+    speedup: Callable[[str], float] | None = None,
 ) -> str:
     """What a run asking for ``asked`` trains in on this processor: ``float32`` or
-    ``bfloat16``. ``auto`` picks bfloat16 for the CNNs where it is native, else float32."""
+    ``bfloat16``. ``auto`` picks bfloat16 for a CNN only where the processor computes it
+    natively *and* the kind was measured to train at least ``MIN_SPEEDUP`` times faster in
+    it here (``speedup``: kind -> float32 time / bfloat16 time, measured once per processor
+    by ``precision_speed``); nothing is measured where bfloat16 is not native."""
     if asked not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {asked!r}")
     if asked != "auto":
         return asked
     flags = cpu_flags() if flags is None else flags
     machine = platform.machine() if machine is None else machine
-    if model not in FLOAT32_KINDS and native_bfloat16(flags, machine):
-        return "bfloat16"
-    return "float32"
+    if model in FLOAT32_KINDS or not native_bfloat16(flags, machine):
+        return "float32"
+    if speedup is None:
+        from digitpad.core.nets.precision_speed import measured_speedup as speedup
+    try:
+        faster = speedup(model) >= MIN_SPEEDUP
+    except Exception:  # a failed measurement must not fail the run: the safe choice
+        faster = False
+    return "bfloat16" if faster else "float32"
 
 
 def default_precision() -> str:

@@ -61,6 +61,9 @@ def train(
     keras = import_keras()
     freeze_long_lived_objects()
     seed = spec.seed if spec.seed is not None else secrets.randbelow(2**31 - 1)
+    # Decided where it trains, before the seed: auto's first decision on a processor times
+    # a few steps, whose random numbers must not shift this run's.
+    used = resolve_precision(spec.precision, spec.model)
     with BACKEND_LOCK:
         # Keras keeps global state per thread: clear it in the thread that trains. Without
         # its full gc.collect(): run from a worker thread, that collection also finalised
@@ -71,7 +74,6 @@ def train(
 
     x_train, y_train_1h, x_test, y_test_1h = prepared_tensors(data, spec)
 
-    used = resolve_precision(spec.precision, spec.model)  # decided where it trains
     with BACKEND_LOCK, keras_precision(used):
         model = build_model(spec, steps_per_epoch=-(-int(x_train.shape[0]) // spec.batch_size))
     bridge = bridge_class()(spec, int(x_train.shape[0]), on_progress, should_stop)
