@@ -156,6 +156,22 @@ def test_an_untrained_network_of_every_kind_can_be_inspected():
             assert saliency(inspector, x, method).values.shape == (28, 28)
 
 
+def test_grad_cam_weighs_the_last_maps_that_are_still_a_picture():
+    for kind in ("cnn", "cnn_deep", "cnn_best"):
+        inspector = Inspector.for_spec(RunSpec(model=kind))
+        maps = inspector.model.layers[inspector.last_conv].output.shape
+        assert min(maps[1:3]) > 1, kind  # a map to point at, not one number per channel
+        later = inspector.model.layers[inspector.last_conv + 1 :]
+        # Any convolution after it is down to 1x1 (no picture left to point at) ...
+        assert all(
+            tuple(layer.output.shape[1:3]) == (1, 1)
+            for layer in later
+            if type(layer).__name__ == "Conv2D"
+        ), kind
+        # ... and its maps are taken normalised and activated, as the next layer reads them.
+        assert inspector.layer_kinds[inspector.last_conv + 1] not in ("norm", "activation")
+
+
 def test_stages_map_the_drawing_onto_the_28x28_image():
     ink = np.zeros((280, 280), np.uint8)
     ink[40:230, 150:175] = 255  # a 1, right of centre
