@@ -56,8 +56,9 @@ SHIPPED = {
         ShippedModel(
             "best",
             "Strong CNN trained on augmented digits",
-            RunSpec.for_model("cnn_best", seed=1),
-            0.995,
+            # 30 epochs of a cosine schedule: 99.70 % at epoch 22, 99.69 % at the end.
+            RunSpec.for_model("cnn_best", seed=1, epochs=30),
+            0.9965,
         ),
     )
 }

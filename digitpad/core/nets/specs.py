@@ -36,7 +36,7 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
 
 # Largest square kernel whose feature maps survive the layers after it (valid padding):
 # cnn: 28-k+1 >= 2 for the 2x2 pooling; cnn_deep: a 3x3 conv and a second pooling follow too.
-# cnn_best pads its first conv of each block, so only the two unpadded 3x3-style convs count.
+# cnn_best pads the convolution whose size is chosen; its fixed ones take 28x28 to 1x1.
 MAX_KERNEL = {"cnn": SIDE - 1, "cnn_deep": 21, "cnn_best": 7}
 MAX_NEURONS = 4096
 MAX_FILTERS = 256

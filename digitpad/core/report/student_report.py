@@ -502,8 +502,10 @@ def precision_text(results) -> str:
         return "no run finished"
     if len(used) == 1:
         ((only, count),) = used.items()
-        return f"{only} (all {count} runs)"
-    return ", ".join(f"{name} for {count} runs" for name, count in used.most_common())
+        return f"{only} (all {count} runs)" if count > 1 else f"{only} (its one run)"
+    return ", ".join(
+        f"{name} for {count} run{'' if count == 1 else 's'}" for name, count in used.most_common()
+    )
 
 
 def machine_lines() -> list[str]:
