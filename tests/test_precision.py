@@ -80,6 +80,8 @@ def test_each_kind_is_timed_once_per_processor_and_remembered(tmp_path, monkeypa
     assert len(json.loads((tmp_path / precision_speed.SPEEDS_FILE).read_text())) == 3
     (tmp_path / precision_speed.SPEEDS_FILE).write_text("{not json")  # damaged: measured again
     assert precision_speed.measured_speedup("cnn", tmp_path, measured(1.3)) == 1.3
+    (tmp_path / precision_speed.SPEEDS_FILE).write_text("[1, 2]")  # not a record either
+    assert precision_speed.measured_speedup("cnn", tmp_path, measured(1.4)) == 1.4
 
 
 def test_the_timing_trains_both_precisions_and_leaves_float32():

@@ -2,7 +2,7 @@
 measured once and remembered.
 
 A processor that computes bfloat16 natively does not make every network faster: on an
-Intel Xeon with ``avx512_bf16`` (no AMX) the lab's CNNs trained 0.8-0.9x as fast in
+Intel Xeon with ``avx512_bf16`` (no AMX) the lab's CNNs trained 0.78-0.95x as fast in
 bfloat16 as in float32 (``benchmarks/bench_precision.py``), the casts and the element-wise
 layers costing more than the convolutions gained. So ``auto`` asks this module: the first
 run of a kind on a processor times a few training steps in each precision (a few seconds)
@@ -53,8 +53,9 @@ def measured_speedup(model: str, folder: Path | None = None, measure=None) -> fl
 
 
 def time_both_precisions(model: str) -> float:
-    """Time ``STEPS`` training steps of ``model``'s default network in each precision, on
-    random images (the arithmetic does not depend on what the pixels show)."""
+    """float32 time / bfloat16 time of ``STEPS`` training steps of ``model``'s default
+    network, the fastest of ``ROUNDS`` rounds each, on random images (the arithmetic does
+    not depend on what the pixels show)."""
     from digitpad.core.machine.keras_setup import BACKEND_LOCK, import_keras
     from digitpad.core.nets.models import build_model, input_shape_for
     from digitpad.core.nets.precision import keras_precision
@@ -88,6 +89,8 @@ def _read(path: Path) -> dict[str, float]:
         known = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}  # none yet, or unreadable: measure again
+    if not isinstance(known, dict):
+        return {}
     return {k: v for k, v in known.items() if isinstance(v, (int, float))}
 
 
