@@ -90,7 +90,7 @@ class Inspector:
             raise ValueError(
                 f"{model.name}: the last layer must be Dense, not {type(output).__name__}"
             )
-        self.last_conv = grad_cam_maps(layers)
+        self.last_conv = grad_cam_maps(layers, self.layer_kinds)
         # Everything up to the output layer; its logits are computed here, so that the
         # gradients are those of the logits (softmax saturates, logits do not).
         with BACKEND_LOCK:
@@ -195,20 +195,20 @@ def softmax_breakdown(logits: np.ndarray) -> SoftmaxBreakdown:
     return SoftmaxBreakdown(z, exp, exp / exp.sum())
 
 
-def grad_cam_maps(layers) -> int | None:
+def grad_cam_maps(layers, kinds: tuple[str, ...]) -> int | None:
     """Index of the layer whose maps Grad-CAM weighs: the last convolution that still has
     a picture (larger than 1x1; a convolution down to 1x1 is a dense layer in disguise),
     taken after its batch normalisation and activation when they follow it, as the next
     layer reads it. None for a network without convolutions."""
     spatial = [
         i
-        for i, layer in enumerate(layers)
-        if type(layer).__name__ == "Conv2D" and min(layer.output.shape[1:3]) > 1
+        for i, (layer, kind) in enumerate(zip(layers, kinds, strict=True))
+        if kind == "conv" and min(layer.output.shape[1:3]) > 1
     ]
     if not spatial:
         return None
     index = spatial[-1]
-    while type(layers[index + 1]).__name__ in ("BatchNormalization", "Activation"):
+    while kinds[index + 1] in ("norm", "activation"):  # the output layer ends the walk
         index += 1
     return index
 
