@@ -73,6 +73,10 @@ def test_train_prints_epochs_and_summary(capsys):
         ),
         (["runs", "--json", "--csv"], "not allowed with"),
         (["frobnicate"], "invalid choice"),
+        (["--tab", "nowhere"], "argument --tab: invalid choice"),
+        (["--sample-digit", "12"], "argument --sample-digit: invalid choice"),
+        (["--jobs", "2"], "invalid choice"),  # a sub-command's flag without its command
+        (["train", "--tab", "draw"], "unrecognized arguments: --tab"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(argv, needle):
@@ -80,6 +84,19 @@ def test_bad_arguments_exit_2_with_one_line(argv, needle):
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], out.stderr
+
+
+def test_opening_the_window_does_not_load_the_training_engine_first():
+    # The window's launch parses only the top-level flags: the sub-commands' modules (and
+    # the engine, Dask's client, the lab's sweeps they import) would delay the window.
+    code = (
+        "import sys; from digitpad import cli; "
+        "args = cli.window_args(['--tab', 'results', '--sample-digit', '3']); "
+        "print(args.tab, args.sample_digit, cli.window_args(['runs']), cli.window_args(['-h']), "
+        "sorted(m for m in sys.modules if m.startswith(('digitpad.core.engine', 'digitpad.cli.'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split(" ", 4) == ["results", "3", "None", "None", "['digitpad.cli.window']\n"]
 
 
 def test_data_command_shows_source_and_checks(capsys):

@@ -12,12 +12,8 @@ from typing import NoReturn
 # TensorFlow's C++ start-up chatter would bury our output; users can still raise it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from digitpad.cli import data, explain, lab, mydigits, report, runs, train, weights, window
-from digitpad.core.data.mnist import MnistUnavailable
+from digitpad.cli import window
 from digitpad.core.machine.keras_setup import VERBOSE_ENV
-from digitpad.core.store.runs import RunStoreError
-
-COMMANDS = (train, runs, data, lab, report, explain, mydigits, weights)  # in --help's order
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,20 +24,41 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: the top-level flags and every sub-command with its own."""
+    # Here, not at the top: the sub-commands' modules import the training engine, which
+    # opening the window does not need (see window_args).
+    from digitpad.cli import data, explain, lab, mydigits, report, runs, train, weights
+
     parser = _Parser(prog="digitpad", description="Draw digits and run the MNIST lab.")
     window.add_top_level_flags(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
+    for command in (train, runs, data, lab, report, explain, mydigits, weights):  # --help's order
         command.register(sub)
     for command_parser in sub.choices.values():  # before or after the command's name
         command_parser.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS)
     return parser
 
 
+def window_args(argv: list[str]) -> argparse.Namespace | None:
+    """The top-level flags when ``argv`` has nothing else (the window, or --version and
+    the desktop entry), parsed without loading the sub-commands; None when it names a
+    sub-command or asks for --help, which need the whole parser.
+
+    The window is what most launches open: this keeps the engine's imports out of the
+    time it takes to appear.
+    """
+    parser = _Parser(prog="digitpad", add_help=False)
+    window.add_top_level_flags(parser)
+    args, rest = parser.parse_known_args(argv)
+    return None if rest else args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``digitpad``, ``digitpad-cli`` and ``python -m digitpad``."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    top_level = window_args(argv)
+    parser = build_parser() if top_level is None else None
+    args = top_level if parser is None else parser.parse_args(argv)
     if args.data:
         os.environ["DIGITPAD_MNIST"] = args.data
     if args.verbose:  # for this process and the training workers it starts
@@ -49,9 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
     if window.desktop_asked(args):
         return window.cmd_desktop(args)
-    if args.command is None:
+    if parser is None or args.command is None:
         return window.open_window(args)
     window.refuse_window_flags(args, parser)
+    from digitpad.core.data.mnist import MnistUnavailable
+    from digitpad.core.store.runs import RunStoreError
+
     try:
         return args.handler(args)
     except (MnistUnavailable, RunStoreError) as exc:
