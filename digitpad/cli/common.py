@@ -112,8 +112,10 @@ def run_job(engine: Engine, job: Job, data, on_event: Callable[[EngineEvent], No
     return control
 
 
-def print_run_lines(event: EngineEvent, job: Job, out=sys.stdout) -> None:
-    """A line as each run starts and ends, naming the table cells it fills."""
+def print_run_lines(event: EngineEvent, job: Job, out: TextIO | None = None) -> None:
+    """A line as each run starts and ends, naming the table cells it fills (to ``out``,
+    default the standard output of the moment, not the one when this module loaded)."""
+    out = out or sys.stdout
     if isinstance(event, RunStarted):
         run = job.runs[event.index]
         print(
