@@ -88,7 +88,7 @@ def test_bad_arguments_exit_2_with_one_line(argv, needle):
 
 def test_opening_the_window_does_not_load_the_training_engine_first():
     # The window's launch parses only the top-level flags: the sub-commands' modules (and
-    # the engine, Dask's client, the lab's sweeps they import) would delay the window.
+    # the training engine and the lab's sweeps they import) would delay the window.
     code = (
         "import sys; from digitpad import cli; "
         "args = cli.window_args(['--tab', 'results', '--sample-digit', '3']); "
