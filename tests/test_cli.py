@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from digitpad.cli import main
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.store.runs import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,6 +99,25 @@ def test_opening_the_window_does_not_load_the_training_engine_first():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split(" ", 4) == ["results", "3", "None", "None", "['digitpad.cli.window']\n"]
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    # `digitpad runs --csv | head -1`: the pipe closes while runs are still being printed.
+    home = tmp_path / "home"
+    env = {**os.environ, "DIGITPAD_HOME": str(home)}
+    store = RunStore(home)
+    for seed in range(1500):  # far more than a pipe holds (64 KiB): the writer must hit it
+        store.start_run(RunSpec.for_model("mlp", seed=seed, epochs=1))
+    with subprocess.Popen(
+        [sys.executable, "-m", "digitpad", "runs", "--csv"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as runs:
+        runs.stdout.readline()
+        runs.stdout.close()  # the reader leaves after the header
+        assert runs.wait(timeout=120) == 1
+        assert runs.stderr.read() == b""
 
 
 def test_data_command_shows_source_and_checks(capsys):

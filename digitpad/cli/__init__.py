@@ -77,6 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (MnistUnavailable, RunStoreError) as exc:
         print(f"digitpad: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader left early (`digitpad runs --csv | head`): nothing more to say, and
+        # the interpreter must not fail again flushing stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":
