@@ -23,7 +23,7 @@ from digitpad.core.engine import (
     make_backend,
 )
 from digitpad.core.machine.paths import data_home
-from digitpad.core.nets.precision import PRECISIONS, default_precision
+from digitpad.core.nets.precision import PRECISION_HELP, PRECISIONS, default_precision
 from digitpad.core.nets.results import Progress
 from digitpad.core.nets.status import RunStatus
 from digitpad.core.store.run_summary import summary_line
@@ -47,10 +47,7 @@ def add_engine_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--precision",
         choices=PRECISIONS,
-        help="number format to train in: bfloat16 can be faster where the processor computes "
-        "it (AVX512-BF16, AMX, ARM BF16); auto (the default, or $DIGITPAD_PRECISION) picks it "
-        "for a CNN only where it is native and was timed faster there (once per processor), "
-        "else float32; each worker decides for its processor",
+        help=PRECISION_HELP,
     )
 
 

@@ -90,7 +90,7 @@ class Inspector:
             raise ValueError(
                 f"{model.name}: the last layer must be Dense, not {type(output).__name__}"
             )
-        self.last_conv = grad_cam_maps(layers, self.layer_kinds)
+        self.last_conv = grad_cam_layer(layers, self.layer_kinds)
         # Everything up to the output layer; its logits are computed here, so that the
         # gradients are those of the logits (softmax saturates, logits do not).
         with BACKEND_LOCK:
@@ -195,7 +195,7 @@ def softmax_breakdown(logits: np.ndarray) -> SoftmaxBreakdown:
     return SoftmaxBreakdown(z, exp, exp / exp.sum())
 
 
-def grad_cam_maps(layers, kinds: tuple[str, ...]) -> int | None:
+def grad_cam_layer(layers, kinds: tuple[str, ...]) -> int | None:
     """Index of the layer whose maps Grad-CAM weighs: the last convolution that still has
     a picture (larger than 1x1; a convolution down to 1x1 is a dense layer in disguise),
     taken after its batch normalisation and activation when they follow it, as the next

@@ -17,6 +17,14 @@ from pathlib import Path
 
 PRECISIONS = ("auto", "float32", "bfloat16")
 PRECISION_ENV = "DIGITPAD_PRECISION"  # the default of --precision and the Train form
+# What the choice does: --precision's help and the Train form's tip.
+PRECISION_HELP = (
+    "number format to train in: bfloat16 can be faster where the processor computes it "
+    "(AVX512-BF16, AMX, ARM BF16), and is emulated, slower, elsewhere; auto (the default, "
+    f"or ${PRECISION_ENV}) picks it for a CNN only where it is native and a few seconds' "
+    "timing, once per processor, found it faster, else float32; each worker decides for its "
+    "processor, and the run records what it used"
+)
 # Keras' policy for each precision a run can use.
 KERAS_POLICY = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 # Kinds whose steps are too small for bfloat16 to pay: the MLP's layers are overhead-bound

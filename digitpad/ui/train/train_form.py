@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.core.data.mnist import TRAIN_SIZE
-from digitpad.core.nets.precision import PRECISIONS, default_precision
+from digitpad.core.nets.precision import PRECISION_HELP, PRECISIONS, default_precision
 from digitpad.core.nets.specs import (
     KIND_DEFAULTS,
     MAX_EPOCHS,
@@ -48,10 +48,7 @@ TIPS = {
     "train_limit": "Train on the first N images only, for a quick try on a slow computer.",
     "augment": "Train on randomly rotated, zoomed, shifted and re-inked copies (CNNs), so "
     "hand-drawn digits are read better.",
-    "precision": "Number format to train in. bfloat16 can be up to twice as fast on processors "
-    "that compute it (AVX512-BF16, AMX, ARM BF16), and is emulated, slower, elsewhere. auto "
-    "picks it for a CNN only where the processor computes it and a few seconds' timing, once "
-    "per processor, found it faster; float32 otherwise. The run records what it used.",
+    "precision": PRECISION_HELP[0].upper() + PRECISION_HELP[1:] + ".",
 }
 
 
