@@ -165,3 +165,27 @@ def test_corrupt_database_is_moved_aside_and_a_new_one_started(tmp_path):
     assert list(tmp_path.glob("runs.corrupt-*.db"))
     run_id = store.start_run(RunSpec())  # and it works
     assert store.get(run_id).status == "running"
+
+
+def test_runs_after_a_damaged_database_never_reuse_an_old_runs_folder(tmp_path):
+    store = RunStore(tmp_path)
+    old_id = store.start_run(RunSpec())
+    old_model = store.model_dir(old_id) / "model.keras"
+    old_model.parent.mkdir(parents=True)
+    old_model.write_bytes(b"the student's network")
+    (tmp_path / "runs.db").write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"runs.db{suffix}").unlink(missing_ok=True)
+
+    after = RunStore(tmp_path)
+    assert "model.keras" in after.recovery_message and "kept" in after.recovery_message
+    new_id = after.start_run(RunSpec())
+    assert new_id > old_id
+    after.delete([new_id])
+    assert old_model.read_bytes() == b"the student's network"
+
+
+def test_a_database_deleted_by_hand_numbers_runs_after_the_saved_folders(tmp_path):
+    (tmp_path / "runs" / "run-000007").mkdir(parents=True)
+    (tmp_path / "runs" / "run-notes").mkdir()  # not a run's folder: ignored
+    assert RunStore(tmp_path).start_run(RunSpec()) == 8

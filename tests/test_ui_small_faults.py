@@ -35,7 +35,7 @@ def test_closing_while_a_job_will_not_end_leaves_its_engine_to_its_thread(window
             closed.append(True)
 
     train.engine = Engine()
-    monkeypatch.setattr(train._pool, "waitForDone", lambda msecs=-1: False)  # still running
+    monkeypatch.setattr(train._pool, "wait_for_done", lambda timeout_ms=-1: False)  # still running
     train.shutdown()
     assert closed == [] and train.engine is not None
     monkeypatch.undo()

@@ -272,6 +272,7 @@ class RunStore:
             db.executescript(ANSWERS_SCHEMA)
             moved = _upgrade(db)
             _relative_model_paths(db)
+            _number_after_folders(db, self.folder / "runs")
             # A write now, so a locked or read-only database shows up at start, not when the
             # first run ends.
             db.execute("PRAGMA user_version = 2")
@@ -298,8 +299,9 @@ class RunStore:
                 shutil.move(part, Path(str(aside) + suffix))
         self.recovery_message = (
             f"The run database {self.path} could not be read ({exc}). It was moved to "
-            f"{aside.name} and a new, empty one was started; saved models under "
-            f"{self.folder / 'runs'} are untouched."
+            f"{aside.name} and a new, empty one was started. The saved networks under "
+            f"{self.folder / 'runs'} are kept, and new runs are numbered after them: each "
+            "old run-NNNNNN/model.keras opens with keras.models.load_model."
         )
 
     def _connect(self):
@@ -604,6 +606,24 @@ def _upgrade(db: sqlite3.Connection) -> bool:
     if moved:
         db.execute("UPDATE runs SET curves_json = NULL WHERE curves_json IS NOT NULL")
     return moved > 0
+
+
+def _number_after_folders(db: sqlite3.Connection, runs_folder: Path) -> None:
+    """Make the next run's number larger than every ``run-NNNNNN`` folder's, so a run never
+    writes into (or, deleted, removes) a folder that a database set aside or lost still
+    names."""
+    numbers = [0]
+    if runs_folder.is_dir():
+        for folder in runs_folder.glob("run-*"):
+            suffix = folder.name.removeprefix("run-")
+            if suffix.isdigit():
+                numbers.append(int(suffix))
+    highest = max(numbers)
+    row = db.execute("SELECT seq FROM sqlite_sequence WHERE name='runs'").fetchone()
+    if row is None:
+        db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('runs', ?)", (highest,))
+    elif row[0] < highest:
+        db.execute("UPDATE sqlite_sequence SET seq=? WHERE name='runs'", (highest,))
 
 
 def _inside_folder(path: str | None) -> str | None:

@@ -1,19 +1,57 @@
 """The one way widgets run slow core calls off the GUI thread: loading a network,
 predicting 10,000 images, driving a training job.
 
-A call runs in a ``QThreadPool`` (Qt's global one, or a pool of the caller's with one
+A call runs in a ``WorkerThreads`` pool (a shared one, or a pool of the caller's with one
 thread when calls must run one at a time, in order). What it returns, raises or reports
 along the way comes back as queued signals, so the callbacks run on the GUI thread.
+
+The threads are Python's, not Qt's. A ``QThreadPool`` thread has no Python thread state of
+its own: PySide makes one for each call and frees it when the call returns, while pybind11
+(LiteRT's and TensorFlow's bindings) keeps a pointer to the thread state it first saw in a
+thread. A loader thread that opened a LiteRT network in one call and built a Keras network
+in the next crashed the window in TensorFlow (a trained run chosen for the canvas after the
+shipped ``best``). A Python thread keeps one thread state for its whole life.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
+
+
+class WorkerThreads:
+    """A pool of Python threads that run calls in the background (``threads=1``: one at a
+    time, in the order given); ``wait_for_done`` waits for every call handed to it."""
+
+    def __init__(self, threads: int):
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="digitpad-background")
+        self._pending: set[Future] = set()
+        self._lock = threading.Lock()
+
+    def start(self, fn: Callable[[], None]) -> None:
+        future = self._executor.submit(fn)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
+
+    def wait_for_done(self, timeout_ms: int = -1) -> bool:
+        """True once every call has returned; False if ``timeout_ms`` (>= 0) ran out first."""
+        with self._lock:
+            pending = list(self._pending)
+        timeout = None if timeout_ms < 0 else timeout_ms / 1000
+        return not wait_futures(pending, timeout).not_done
+
+    def _forget(self, future: Future) -> None:
+        with self._lock:
+            self._pending.discard(future)
 
 
 class _Signals(QObject):
@@ -56,9 +94,9 @@ def run_in_background(
     on_error: Callable[[str], None],
     receiver: QObject,
     on_item: Callable[[Any], None] | None = None,
-    pool: QThreadPool | None = None,
+    pool: WorkerThreads | None = None,
 ) -> None:
-    """Call ``fn()`` in ``pool`` (default: Qt's global pool); ``on_done(result)`` or
+    """Call ``fn()`` in ``pool`` (default: the shared pool); ``on_done(result)`` or
     ``on_error(message)`` then runs on ``receiver``'s (GUI) thread. With ``on_item``, ``fn``
     is called as ``fn(report)`` and each ``report(x)`` reaches ``on_item(x)`` there, in
     order, before ``on_done``. Nothing is called once ``receiver`` is gone."""
@@ -83,10 +121,17 @@ def run_in_background(
 
     signals.finished.connect(release)
     signals.failed.connect(release)
-    (pool or QThreadPool.globalInstance()).start(_Task(fn, signals, on_item is not None).run)
+    (pool or _shared_pool()).start(_Task(fn, signals, on_item is not None).run)
 
 
 _KEEP: set[_Signals] = set()
+_SHARED: list[WorkerThreads] = []
+
+
+def _shared_pool() -> WorkerThreads:
+    if not _SHARED:
+        _SHARED.append(WorkerThreads(max(2, os.cpu_count() or 1)))
+    return _SHARED[0]
 
 
 def _while_alive(receiver: QObject, callback: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -97,16 +142,14 @@ def _while_alive(receiver: QObject, callback: Callable[[Any], None]) -> Callable
     return call
 
 
-def serial_pool(parent: QObject | None = None) -> QThreadPool:
+def serial_pool() -> WorkerThreads:
     """A pool of one thread: its calls run one at a time, in the order given."""
-    pool = QThreadPool(parent)
-    pool.setMaxThreadCount(1)
-    return pool
+    return WorkerThreads(1)
 
 
 def wait_for_background(timeout_ms: int = 60_000) -> bool:
-    """Wait until every task in Qt's global pool has finished (window closing, tests)."""
-    return QThreadPool.globalInstance().waitForDone(timeout_ms)
+    """Wait until every task in the shared pool has finished (window closing, tests)."""
+    return _shared_pool().wait_for_done(timeout_ms)
 
 
 class NewestOnly:
@@ -122,7 +165,7 @@ class NewestOnly:
 
     def __init__(self, receiver: QObject):
         self._receiver = receiver
-        self._pool = serial_pool(receiver)
+        self._pool = serial_pool()
         self._next: tuple[Callable[[], Callable[[], Any]], Callable, Callable] | None = None
         self.busy = False
 
@@ -146,7 +189,7 @@ class NewestOnly:
 
     def shutdown(self) -> None:
         self._next = None
-        self._pool.waitForDone()
+        self._pool.wait_for_done()
 
     def _run_next(self) -> None:
         prepare, on_done, on_error = self._next

@@ -21,7 +21,7 @@ class ModelLoader(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._cache: dict[ModelSource, Predictor] = {}
-        self._pool = serial_pool(self)
+        self._pool = serial_pool()
 
     def request(self, source: ModelSource) -> None:
         """Ask for ``source``; ``ready`` follows (at once if it was loaded before)."""
@@ -42,7 +42,7 @@ class ModelLoader(QObject):
 
     def shutdown(self) -> None:
         """Wait for a load in progress to end."""
-        self._pool.waitForDone()
+        self._pool.wait_for_done()
 
 
 def _load(source: ModelSource) -> Predictor:

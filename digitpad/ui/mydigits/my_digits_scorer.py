@@ -52,7 +52,7 @@ class MyDigitsScorer(QObject):
         self.my_digits = my_digits
         self.scores: dict[str, Scored] = {}  # the latest of each network, this session
         self.readings = Readings()  # used by the pool's one thread only
-        self._pool = serial_pool(self)
+        self._pool = serial_pool()
         self._stopping = threading.Event()
         self._busy = False
         self._again = False
@@ -128,7 +128,7 @@ class MyDigitsScorer(QObject):
         """Stop scoring (at the next network or chunk of drawings) and wait at most
         ``timeout_ms``; whether the pass had ended by then."""
         self._stopping.set()
-        return self._pool.waitForDone(timeout_ms)
+        return self._pool.wait_for_done(timeout_ms)
 
 
 def describe_problem(exc: BaseException) -> str:

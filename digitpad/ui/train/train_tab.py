@@ -70,7 +70,7 @@ class TrainTab(QWidget):
         # (see core.engine.local): the window's memory does not grow with every run.
         self.engine: Engine | None = None
         self._engine_address: str | None = None
-        self._pool = serial_pool(self)  # the thread that drives jobs, one at a time
+        self._pool = serial_pool()  # the thread that drives jobs, one at a time
         self.job: Job | None = None
         self.control: JobControl | None = None
         self.tracker: JobProgress | None = None
@@ -216,7 +216,7 @@ class TrainTab(QWidget):
         """Stop any job, wait for it and end the workers (window closing)."""
         if self.control is not None:
             self.control.stop()
-        if not self._pool.waitForDone(120_000):
+        if not self._pool.wait_for_done(120_000):
             # The job's thread still uses the engine: closing it under that thread would race
             # it. Its workers end with this process (they watch for their parent).
             return

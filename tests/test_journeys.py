@@ -1,0 +1,209 @@
+"""Journeys across the window's tabs, as a student takes them: a network trained here, used
+on the canvas, in Look inside and in My digits, one after another in one window.
+
+Two small runs (an MLP and a CNN, a few thousand images, one epoch) are trained once per
+test session into a data folder that each test copies as its own (paths inside are
+relative, so a copied folder works as the original does).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton, QTableView, QWidget
+
+from conftest import draw_seven, record_run, share
+from digitpad.core.data.preprocess import mnist_stages
+from digitpad.core.inference.predictor import Predictor, run_source
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.store.runs import RunStore
+from digitpad.ui import MainWindow
+from digitpad.ui.inside.inside_view import InsideView, MosaicLabel
+from digitpad.ui.tab_names import TAB_NAMES
+
+
+@pytest.fixture(scope="session")
+def trained_home(tmp_path_factory, mnist):
+    """A data folder holding a small MLP run and a small CNN run; their records."""
+    folder = tmp_path_factory.mktemp("trained-home")
+    store = RunStore(folder)
+    mlp = record_run(RunSpec(model="mlp", epochs=1, train_limit=3000, seed=1), mnist, store)
+    cnn = record_run(RunSpec(model="cnn", epochs=1, train_limit=3000, seed=1), mnist, store)
+    return folder, mlp.id, cnn.id
+
+
+@pytest.fixture
+def journey(trained_home, digitpad_home, qtbot, mnist):
+    """The window, opened on a copy of the trained data folder; (window, mlp id, cnn id)."""
+    folder, mlp_id, cnn_id = trained_home
+    shutil.copytree(folder, digitpad_home)
+    share(mnist)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.draw_tab.predictor is not None, timeout=60_000)
+    yield win, mlp_id, cnn_id
+    win.close()
+
+
+def reading_of(source, window) -> np.ndarray:
+    """What ``source``'s network says of the canvas' drawing, computed here, apart from the
+    window (a Predictor of our own on the 28x28 image the preprocessing makes)."""
+    x = mnist_stages(window.draw_tab.canvas.ink_array()).final
+    return Predictor(source, engine="keras").predict(x)
+
+
+def shows(qtbot, window, expected: np.ndarray, atol: float = 1e-5) -> None:
+    """Wait until the Draw tab's bars show ``expected`` (a reading waits, and is tried
+    again, while another view holds the Keras backend)."""
+
+    def check() -> None:
+        shown = window.draw_tab.bars.probabilities
+        assert shown is not None
+        np.testing.assert_allclose(shown, expected, atol=atol)
+
+    qtbot.waitUntil(check, timeout=30_000)
+
+
+def choose(window, qtbot, name: str) -> None:
+    """Pick the network called ``name`` in the Draw tab's selector and wait for it."""
+    draw = window.draw_tab
+    index = next(
+        i
+        for i in range(draw.model_selector.count())
+        if draw.model_selector.itemData(i).name == name
+    )
+    draw.model_selector.setCurrentIndex(index)
+    qtbot.waitUntil(lambda: draw.settled() and draw.predictor.name == name, timeout=60_000)
+
+
+def test_results_use_on_canvas_then_the_run_reads_the_drawing(journey, qtbot):
+    window, _mlp_id, cnn_id = journey
+    window.select_tab("results")
+    results = window.results_tab
+    results.reload()
+    row = next(
+        r
+        for r in range(results.table.model().rowCount())
+        if results.table.model().index(r, 0).data() == str(cnn_id)
+    )
+    results.table.selectRow(row)
+    qtbot.mouseClick(window.findChild(QPushButton, "useOnCanvasButton"), Qt.MouseButton.LeftButton)
+    assert window.tabs.currentIndex() == TAB_NAMES.index("draw")
+    draw = window.draw_tab
+    qtbot.waitUntil(
+        lambda: draw.settled() and draw.predictor.name == f"run {cnn_id}", timeout=60_000
+    )
+    draw_seven(qtbot, window.findChild(QWidget, "canvas"))
+    expected = reading_of(run_source(window.store.get(cnn_id)), window)
+    shows(qtbot, window, expected)
+    assert draw.prediction_label.text().rstrip("?") == str(int(np.argmax(expected)))
+
+
+def test_every_kind_of_network_on_canvas_and_in_look_inside_switching_in_a_row(journey, qtbot):
+    window, mlp_id, cnn_id = journey
+    draw = window.draw_tab
+    draw_seven(qtbot, window.findChild(QWidget, "canvas"))
+    qtbot.mouseClick(window.findChild(QPushButton, "lookInsideButton"), Qt.MouseButton.LeftButton)
+    view = window.findChild(InsideView, "insideView")
+    # Shipped (LiteRT) and trained (Keras) networks in turn, each more than once: the
+    # order that crashed the window was the shipped `best`, then a run.
+    order = ["best", f"run {cnn_id}", f"run {mlp_id}", "mlp", f"run {cnn_id}", "best"]
+    order += [f"run {mlp_id}", "cnn_deep", f"run {cnn_id}"]
+    for name in order:
+        choose(window, qtbot, name)
+        source = draw.predictor.source
+        qtbot.waitUntil(lambda s=source: view.settled() and view.source == s, timeout=60_000)
+        expected = reading_of(source, window)
+        # The shipped networks read through LiteRT, a run through Keras: the same numbers
+        # up to float rounding.
+        shows(qtbot, window, expected, atol=1e-4)
+        assert view.look.softmax.predicted == int(np.argmax(expected)), name
+        shown = {m.objectName() for m in view.findChildren(MosaicLabel)}
+        layers = {f"layer:{layer.name}" for layer in view.look.layers}
+        assert shown & layers, f"{name}: no layer of its own shown in Look inside"
+
+
+def test_trained_runs_score_on_my_digits_and_join_the_networks_table(journey, qtbot, styled_digits):
+    window, mlp_id, cnn_id = journey
+    images, labels = styled_digits
+    window.my_digits.add_many(labels, images)
+    window.select_tab("mydigits")
+    with qtbot.waitSignal(window.my_digits_tab.scorer.finished, timeout=120_000):
+        window.my_digits_tab.refresh()
+    scores = window.findChild(QTableView, "myScoresTable").model()
+    shown = {scores.index(r, 0).data(): r for r in range(scores.rowCount())}
+    for run_id in (mlp_id, cnn_id):
+        source = run_source(window.store.get(run_id))
+        probs = Predictor(source, engine="keras").predict_batch(images / 255.0)
+        expected = float(np.mean(probs.argmax(1) == labels))
+        row = shown[f"run {run_id}"]
+        texts = [scores.index(row, c).data() for c in range(scores.columnCount())]
+        assert f"{expected:.1%}" in texts, (run_id, texts)
+    # Pinned to Draw, the CNN run reads the drawing beside the shipped networks.
+    window.pin_to_draw(window.store.get(cnn_id))
+    window.select_tab("draw")
+    draw_seven(qtbot, window.findChild(QWidget, "canvas"))
+    table = window.findChild(QTableView, "networksTable").model()
+    last = table.rowCount() - 1
+    assert table.index(last, 0).data() == f"run {cnn_id} (pinned)"
+    qtbot.waitUntil(lambda: table.index(last, 1).data() not in ("", None), timeout=30_000)
+    expected = reading_of(run_source(window.store.get(cnn_id)), window)
+    assert table.index(last, 1).data() == str(int(np.argmax(expected)))
+
+
+def test_a_taught_network_goes_on_the_canvas_and_reads(journey, qtbot, styled_digits):
+    window, _mlp_id, cnn_id = journey
+    tab = window.my_digits_tab
+    images, labels = styled_digits
+    window.my_digits.add_many(labels, images)
+    window.select_tab("mydigits")
+    tab.refresh()
+    tab.base_combo.setCurrentIndex(
+        tab.base_combo.findText(f"run {cnn_id}", Qt.MatchFlag.MatchStartsWith)
+    )
+    tab.epochs_spin.setValue(1)
+    with qtbot.waitSignal(window.train_tab.runFinished, timeout=180_000) as finished:
+        qtbot.mouseClick(window.findChild(QPushButton, "teachButton"), Qt.MouseButton.LeftButton)
+    taught = finished.args[0]
+    assert taught.result.finetune.base == f"run {cnn_id}"
+    window.select_tab("draw")
+    choose(window, qtbot, f"run {taught.id}")
+    draw_seven(qtbot, window.findChild(QWidget, "canvas"))
+    expected = reading_of(run_source(window.store.get(taught.id)), window)
+    shows(qtbot, window, expected)
+    # And back to a shipped network, then the taught one again: no crash, same reading.
+    choose(window, qtbot, "best")
+    choose(window, qtbot, f"run {taught.id}")
+    shows(qtbot, window, expected)
+
+
+def test_a_fresh_window_switches_between_shipped_and_trained_networks(trained_home, tmp_path):
+    """Five switches and more in a window of its own process (offscreen), where the loader
+    thread opens LiteRT's `best` first and a run's Keras network next: the order that
+    killed the window with a segmentation fault."""
+    folder, mlp_id, cnn_id = trained_home
+    home = tmp_path / "home"
+    shutil.copytree(folder, home)
+    order = [f"run {cnn_id}", f"run {mlp_id}", "best", f"run {cnn_id}", "mlp", f"run {mlp_id}"]
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("switch_networks.py")), *order],
+        env={**os.environ, "DIGITPAD_HOME": str(home), "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    lines = done.stdout.split("\n")
+    read = [line.split() for line in lines if line.startswith(("run ", "best ", "mlp "))]
+    assert [" ".join(r[:-2]) for r in read] == order
+    engines = {" ".join(r[:-2]): r[-2] for r in read}
+    assert engines[f"run {cnn_id}"] == "keras" and engines["best"] == "litert"
+    assert lines[len(order)] == "done"
