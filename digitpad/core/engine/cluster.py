@@ -38,7 +38,7 @@ from digitpad.core.engine.worker import (
     train_order,
 )
 from digitpad.core.machine.keras_setup import start_tensorflow
-from digitpad.core.nets.results import Progress
+from digitpad.core.nets.results import MODEL_FILES, Progress
 
 CONNECT_TIMEOUT_S = 10
 CHECK_S = 0.25  # a remote run reads stop and skip at most this often (one round trip)
@@ -363,7 +363,7 @@ def train_on_dask_worker(
             files = {
                 path.name: path.read_bytes()
                 for path in Path(folder).iterdir()
-                if path.name in ("model.keras", "model.weights.h5")
+                if path.name in MODEL_FILES
             }
         release_memory()
     return WorkerResult(outcome.run_id, outcome.result, outcome.error, files=files)

@@ -7,7 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from digitpad.core.engine.events import WorkerResult
-from digitpad.core.nets.results import RunResult
+from digitpad.core.machine.files import write_bytes
+from digitpad.core.nets.results import MODEL_FILE, MODEL_FILES, WEIGHTS_FILE, RunResult
 from digitpad.core.nets.specs import RunSpec
 from digitpad.core.nets.status import RunStatus
 from digitpad.core.store.runs import RunRecord, RunStore, RunStoreError, now
@@ -62,13 +63,23 @@ def unstored_record(
 
 
 def _write_model_files(folder: Path, result: RunResult, files: dict[str, bytes]) -> RunResult:
-    """A remote run's model, written where a local run's would be; paths made local."""
+    """A remote run's model, written where a local run's would be; paths made local.
+
+    Only the file names training itself saves are written: a worker's result is not
+    trusted to name a path (``../../x``, ``/etc/x``) outside the run's folder."""
     paths = {}
+    foreign = sorted(name for name in files if name not in MODEL_FILES)
+    if foreign:
+        result.notes.append(
+            f"the worker sent files DigitPad does not save ({', '.join(map(repr, foreign))}); "
+            "they were not written"
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for name, payload in files.items():
-            (folder / name).write_bytes(payload)
-            paths[name] = str(folder / name)
+        for name in MODEL_FILES:
+            if name in files:
+                write_bytes(folder / name, files[name])
+                paths[name] = str(folder / name)
     except OSError as exc:
         result.notes.append(
             f"could not save the model to {folder}: {exc}; the run's figures are kept, "
@@ -77,8 +88,8 @@ def _write_model_files(folder: Path, result: RunResult, files: dict[str, bytes])
         return replace(result, model_path=None, weights_path=None)
     return replace(
         result,
-        model_path=paths.get("model.keras"),
-        weights_path=paths.get("model.weights.h5"),
+        model_path=paths.get(MODEL_FILE),
+        weights_path=paths.get(WEIGHTS_FILE),
     )
 
 

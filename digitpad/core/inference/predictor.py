@@ -42,7 +42,9 @@ class ModelSource:
     """Where a predictor's network comes from: a name for people, a spec and a weights file.
 
     ``litert`` is an exported copy of the same network for the fast engine, and
-    ``litert_from`` the sha256 of the weights file it was exported from.
+    ``litert_from`` the sha256 of the weights file it was exported from. A shipped network
+    also records each file's own sha256 (``weights_sha256``, ``litert_sha256``): a damaged
+    copy is then refused, as a missing one is, instead of reading digits wrongly.
     """
 
     name: str
@@ -52,6 +54,8 @@ class ModelSource:
     litert: Path | None = None
     litert_from: str | None = None
     run_id: int | None = None  # the stored run it is, if it is one (not a shipped network)
+    weights_sha256: str | None = None
+    litert_sha256: str | None = None
 
     @classmethod
     def shipped(cls, name: str, folder: Path | None = None) -> ModelSource:
@@ -73,6 +77,8 @@ class ModelSource:
             info.get("test_accuracy"),
             folder / litert["file"] if litert.get("file") else None,
             litert.get("from_weights_sha256"),
+            weights_sha256=info.get("weights_sha256"),
+            litert_sha256=litert.get("sha256"),
         )
 
 
@@ -107,7 +113,13 @@ class Predictor:
         self._keras = None
         if not Path(source.weights).exists():
             raise WeightsError(f"weights file {source.weights} is missing")
-        self._litert = self._open_litert() if engine != "keras" else None
+        digest = file_sha256(source.weights) if source.weights_sha256 or source.litert else ""
+        if source.weights_sha256 and digest != source.weights_sha256:
+            raise WeightsError(
+                f"{source.weights} is damaged: it is not the file DigitPad shipped (its sha256 "
+                "differs from the one recorded beside it); reinstall DigitPad to restore it"
+            )
+        self._litert = self._open_litert(digest) if engine != "keras" else None
         if self._litert is None:
             if engine == "litert":
                 raise WeightsError("; ".join(self.notes) or "no LiteRT file for this model")
@@ -158,7 +170,7 @@ class Predictor:
                 self._build_keras()
         return self._keras
 
-    def _open_litert(self):
+    def _open_litert(self, weights_digest: str):
         source = self.source
         if source.litert is None:
             return None
@@ -170,7 +182,13 @@ class Predictor:
         if not source.litert.exists():
             self.notes.append(f"{source.litert} is missing")
             return None
-        if source.litert_from != file_sha256(source.weights):
+        if source.litert_sha256 and file_sha256(source.litert) != source.litert_sha256:
+            self.notes.append(
+                f"{source.litert} is damaged (its sha256 differs from the one recorded for it); "
+                "reinstall DigitPad to restore it"
+            )
+            return None
+        if source.litert_from != weights_digest:
             self.notes.append(
                 f"{source.litert} was exported from other weights than {source.weights}; "
                 "run `digitpad build-weights --export-only` to export it again"

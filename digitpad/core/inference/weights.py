@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +15,7 @@ import numpy as np
 
 from digitpad.core.data.mnist import MnistData
 from digitpad.core.inference.predictor import ModelSource, Predictor, file_sha256
+from digitpad.core.machine.files import copy_file, write_text
 from digitpad.core.machine.keras_setup import BACKEND_LOCK
 from digitpad.core.machine.paths import weights_dir
 from digitpad.core.nets.results import RunResult
@@ -100,7 +100,7 @@ def install_shipped(
     if not result.weights_path:
         raise RuntimeError(f"{name}: the weights could not be saved: {result.notes}")
     shipped.weights_path(folder).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(result.weights_path, shipped.weights_path(folder))
+    copy_file(result.weights_path, shipped.weights_path(folder))
     info = {
         "name": name,
         "title": shipped.title,
@@ -112,11 +112,12 @@ def install_shipped(
         "params": result.params,
         "data_source": data.source,
         "data_sha256": data.sha256,
+        "weights_sha256": file_sha256(shipped.weights_path(folder)),  # checked at every load
         "versions": result.versions,
         "device": result.device,
         "date": date.today().isoformat(),
     }
-    shipped.info_path(folder).write_text(json.dumps(info, indent=2) + "\n")
+    write_text(shipped.info_path(folder), json.dumps(info, indent=2) + "\n")
     return export_litert(name, data, folder)
 
 
@@ -148,11 +149,12 @@ def export_litert(name: str, data: MnistData, folder: Path | None = None) -> dic
                 f"{name}: the LiteRT export differs from Keras by {gap:.2g} "
                 f"(tolerance {LITERT_TOLERANCE}); nothing was written"
             )
-        shutil.copyfile(exported, target)
+        copy_file(exported, target)
     info["litert"] = {
         "file": target.name,
+        "sha256": file_sha256(target),  # checked at every load: a damaged copy is not used
         "from_weights_sha256": digest,
         "max_gap_vs_keras": gap,
     }
-    info_path.write_text(json.dumps(info, indent=2) + "\n")
+    write_text(info_path, json.dumps(info, indent=2) + "\n")
     return info

@@ -8,6 +8,10 @@ from typing import Any
 from digitpad.core.nets.specs import RunSpec
 from digitpad.core.nets.status import RunStatus
 
+MODEL_FILE = "model.keras"
+WEIGHTS_FILE = "model.weights.h5"
+MODEL_FILES = (MODEL_FILE, WEIGHTS_FILE)  # every file training saves in a run's folder
+
 
 @dataclass(frozen=True)
 class Progress:

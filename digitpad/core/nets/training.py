@@ -18,7 +18,7 @@ from digitpad.core.machine.keras_setup import BACKEND_LOCK, freeze_long_lived_ob
 from digitpad.core.nets.models import build_model, input_shape_for, prepare_images
 from digitpad.core.nets.precision import keras_precision
 from digitpad.core.nets.precision import resolve as resolve_precision
-from digitpad.core.nets.results import Progress, RunResult
+from digitpad.core.nets.results import MODEL_FILE, WEIGHTS_FILE, Progress, RunResult
 from digitpad.core.nets.specs import RunSpec
 from digitpad.core.nets.status import RunStatus
 
@@ -237,7 +237,7 @@ def evaluate_probabilities(probs: np.ndarray, labels: np.ndarray) -> tuple[float
 
 def save_model_files(model, folder: Path, result: RunResult) -> None:
     """Save the whole model (``.keras``) and its weights (``.weights.h5``, lab exercise 4)."""
-    model_path, weights_path = folder / "model.keras", folder / "model.weights.h5"
+    model_path, weights_path = folder / MODEL_FILE, folder / WEIGHTS_FILE
     try:
         folder.mkdir(parents=True, exist_ok=True)
         model.save(model_path)

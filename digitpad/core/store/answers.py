@@ -8,9 +8,9 @@ a file beside it and written in at the next save that succeeds (or the next star
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from digitpad.core.machine.files import write_text
 from digitpad.core.store.database import transaction
 
 SCHEMA = """
@@ -54,7 +54,7 @@ class Answers:
             self._write(changes)
         except AnswersUnavailable as exc:
             try:
-                _write_atomically(self.pending, json.dumps(changes))
+                write_text(self.pending, json.dumps(changes))
                 kept = f"Your answer is kept in {self.pending} and saved as soon as it can be."
             except OSError:
                 kept = "Your answer stays in the window; do not close it until it is saved."
@@ -90,9 +90,3 @@ class Answers:
         if not isinstance(found, dict):
             return {}
         return {str(k): str(v) for k, v in found.items()}
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    partial = path.with_suffix(".partial")
-    partial.write_text(text)
-    os.replace(partial, path)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.core.machine.files import replacing, write_text
 from digitpad.core.store.database import transaction
 from digitpad.core.store.run_refs import RUN_REF_PREFIX
 
@@ -132,8 +133,7 @@ class MyDigits:
         """Keep a drawing the database could not take; says where, for the message."""
         try:
             self.pending_folder.mkdir(parents=True, exist_ok=True)
-            path = self.pending_folder / f"{time.time_ns()}.json"
-            path.write_text(json.dumps(row))
+            path = write_text(self.pending_folder / f"{time.time_ns()}.json", json.dumps(row))
         except OSError:
             self._unsaved.append(row)
             return (
@@ -333,7 +333,8 @@ def shuffled_round(rng: np.random.Generator) -> list[int]:
 
 def write_npz(path: Path, images: np.ndarray, labels: np.ndarray) -> None:
     """Save a set as a Keras-style ``.npz``: ``x`` (n, 28, 28) uint8 and ``y`` (n,) int64."""
-    np.savez_compressed(Path(path), x=np.asarray(images, np.uint8), y=np.asarray(labels, np.int64))
+    with replacing(path) as partial, open(partial, "wb") as out:  # a file object: no ".npz" added
+        np.savez_compressed(out, x=np.asarray(images, np.uint8), y=np.asarray(labels, np.int64))
 
 
 def read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from digitpad.core.machine.files import write_text
 from digitpad.core.machine.processes import pid_alive
 from digitpad.core.nets.results import BASELINE_ERROR_SQL, RunResult, baseline_error
 from digitpad.core.nets.specs import RunSpec
@@ -332,9 +333,7 @@ class RunStore:
         written; the next ``RunStore`` on this folder puts it in the database."""
         folder = self.model_dir(run_id)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / PENDING_RESULT
-        path.write_text(json.dumps(result.to_dict()))
-        return path
+        return write_text(folder / PENDING_RESULT, json.dumps(result.to_dict()))
 
     def _mark_interrupted(self) -> int:
         """Runs left ``running`` by a process that no longer exists become ``interrupted``."""

@@ -14,6 +14,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
+from digitpad.core.machine.files import replacing
+
 DIVERGING = "CET-D1"
 GAP_COLOUR = (60, 60, 60, 255)  # the lines between tiles of a mosaic
 
@@ -102,8 +104,9 @@ def save_image(image: QImage, path: str | Path, scale: int = 1) -> None:
             Qt.AspectRatioMode.IgnoreAspectRatio,
             Qt.TransformationMode.FastTransformation,
         )
-    if not image.save(str(path), "PNG"):
-        raise OSError(f"cannot write {path}")
+    with replacing(path) as partial:
+        if not image.save(str(partial), "PNG"):
+            raise OSError(f"cannot write {path}")
 
 
 @functools.cache

@@ -9,6 +9,7 @@ from digitpad.core.data.preprocess import CENTRE, Stages
 from digitpad.core.inference.predictor import ModelSource
 from digitpad.core.inside.layers import Inspector
 from digitpad.core.inside.saliency import Method, look, spearman
+from digitpad.core.machine.files import write_text
 from digitpad.ui.common.pictures import save_image
 from digitpad.ui.inside.inside_pictures import (
     layer_mosaic,
@@ -111,5 +112,5 @@ def write_explanation(
         "saliency": saliency,
         "files": files,
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary

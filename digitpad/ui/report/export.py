@@ -11,6 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QMarginsF, QSizeF, QUrl
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
+from digitpad.core.machine.files import replacing, write_bytes, write_failure, write_text
 from digitpad.core.report.document import Document, FigureData, to_html, to_markdown
 from digitpad.ui.report.figures import render_png
 
@@ -46,18 +47,16 @@ def export(doc: Document, out: str | os.PathLike) -> Path:
     if not out.parent.is_dir():
         raise ExportError(f"the folder {out.parent} does not exist; create it first")
     figures = {f.key: render_png(f) for f in doc.figures}
+    # Each file is written whole, then renamed into place: a failure leaves the old one.
     try:
         if kind == "pdf":
             write_pdf(doc, figures, out)
             return out
         if kind == "html":
-            out.write_text(html_page(doc, figures), encoding="utf-8")
-            return out
+            return write_text(out, html_page(doc, figures))
         return write_markdown(doc, figures, out)
     except OSError as exc:
-        raise ExportError(
-            f"could not write {out}: {exc.strerror or exc}; choose a folder you can write to"
-        ) from exc
+        raise ExportError(write_failure(out, exc)) from exc
 
 
 def html_page(doc: Document, figures: dict[str, bytes]) -> str:
@@ -77,9 +76,8 @@ def write_markdown(doc: Document, figures: dict[str, bytes], out: Path) -> Path:
     folder = out.parent / "figures"
     folder.mkdir(exist_ok=True)
     for key, png in figures.items():
-        (folder / f"{key}.png").write_bytes(png)
-    out.write_text(to_markdown(doc, lambda f: f"figures/{f.key}.png"), encoding="utf-8")
-    return out
+        write_bytes(folder / f"{key}.png", png)
+    return write_text(out, to_markdown(doc, lambda f: f"figures/{f.key}.png"))
 
 
 def write_pdf(doc: Document, figures: dict[str, bytes], out: Path) -> None:
@@ -90,8 +88,15 @@ def write_pdf(doc: Document, figures: dict[str, bytes], out: Path) -> None:
         image = QImage.fromData(png, "PNG")
         text.addResource(QTextDocument.ResourceType.ImageResource, QUrl(f"figure:{key}"), image)
     text.setHtml(to_html(doc, lambda f: f"figure:{f.key}", PDF_FIGURE_WIDTH, page_breaks=True))
+    with replacing(out) as partial:
+        _print_pdf(text, doc.title, partial)
+
+
+def _print_pdf(text: QTextDocument, title: str, out: Path) -> None:
+    """Print ``text`` to ``out`` and check it is a whole PDF: Qt's writer reports no error
+    (a full disk leaves a truncated file), so the file's end is read back."""
     writer = QPdfWriter(str(out))
-    writer.setTitle(doc.title)
+    writer.setTitle(title)
     writer.setCreator("DigitPad")
     writer.setResolution(PDF_DPI)
     writer.setPageLayout(
@@ -105,5 +110,18 @@ def write_pdf(doc: Document, figures: dict[str, bytes], out: Path) -> None:
     # 2 cm margins and the page number at the foot of each page.
     text.setPageSize(QSizeF())  # unpaginated: print_ paginates a copy
     text.print_(writer)
-    if not out.is_file() or out.stat().st_size == 0:
-        raise OSError(f"Qt wrote no PDF to {out}")
+    del writer  # closes the file
+    if not pdf_is_whole(out):
+        raise OSError(f"the PDF came out incomplete (no end of file marker in {out.name})")
+
+
+def pdf_is_whole(path: Path) -> bool:
+    """True if ``path`` is a PDF that ends as one does (``%%EOF`` in its last bytes)."""
+    try:
+        with open(path, "rb") as pdf:
+            head = pdf.read(5)
+            pdf.seek(max(0, path.stat().st_size - 1024))
+            tail = pdf.read()
+    except OSError:
+        return False
+    return head == b"%PDF-" and b"%%EOF" in tail

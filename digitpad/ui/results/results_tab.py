@@ -4,9 +4,6 @@ sweep's lab table; what a run gets wrong; its weights saved elsewhere or read ba
 
 from __future__ import annotations
 
-import csv
-import shutil
-
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -27,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from digitpad.core.lab.stored_sweeps import load_sweep
 from digitpad.core.lab.sweep_ids import sweep_key
+from digitpad.core.machine.files import copy_file, csv_text, write_failure, write_text
 from digitpad.core.nets.specs import MODEL_KINDS
 from digitpad.core.nets.status import RunStatus
 from digitpad.core.store.run_summary import describe_record
@@ -359,9 +357,9 @@ class ResultsTab(QWidget):
         if not path.endswith(".weights.h5"):
             path += ".weights.h5"  # Keras 3 only loads weights files named so
         try:
-            shutil.copyfile(record.result.weights_path, path)
+            copy_file(record.result.weights_path, path)
         except OSError as exc:
-            self.message.emit(f"Could not save the weights to {path}: {exc.strerror or exc}")
+            self.message.emit(f"Weights not saved: {write_failure(path, exc)}")
             return None
         self.message.emit(f"Run {record.id}'s weights saved to {path}")
         return path
@@ -414,16 +412,14 @@ class ResultsTab(QWidget):
             )
             if not path:
                 return None
+        rows = [[c[0] for c in COLUMNS]] + [
+            [self.model.index(row, col).data() for col in range(len(COLUMNS))]
+            for row in range(self.model.rowCount())
+        ]
         try:
-            with open(path, "w", newline="") as f:
-                writer = csv.writer(f)
-                writer.writerow([c[0] for c in COLUMNS])
-                for row in range(self.model.rowCount()):
-                    writer.writerow(
-                        [self.model.index(row, col).data() for col in range(len(COLUMNS))]
-                    )
+            write_text(path, csv_text(rows))
         except OSError as exc:
-            self.message.emit(f"Could not write {path}: {exc.strerror or exc}")
+            self.message.emit(f"Not exported: {write_failure(path, exc)}")
             return None
         self.message.emit(f"Exported {self.model.rowCount()} run(s) to {path}")
         return path

@@ -3,8 +3,6 @@ loss curves of its runs; exercise 3 also gets its accuracy-versus-mse comparison
 
 from __future__ import annotations
 
-import csv
-
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
@@ -18,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.core.lab.sweeps import LabTable, Sweep, lab_table, metric_pairs
+from digitpad.core.machine.files import csv_text, write_failure, write_text
 from digitpad.core.store.runs import Cell, RunRecord
 from digitpad.ui.common.curves import make_plot
 from digitpad.ui.common.lab_table_view import LabTableView
@@ -150,10 +149,9 @@ class SweepView(QWidget):
             if not path:
                 return None
         try:
-            with open(path, "w", newline="") as f:
-                csv.writer(f).writerows(self.table.to_rows())
+            write_text(path, csv_text(self.table.to_rows()))
         except OSError as exc:
-            self.message.emit(f"Could not write {path}: {exc.strerror or exc}")
+            self.message.emit(f"Not exported: {write_failure(path, exc)}")
             return None
         self.message.emit(f"Lab table exported to {path}")
         return path
