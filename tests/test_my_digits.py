@@ -50,9 +50,10 @@ def test_npz_round_trip_and_clear_errors(tmp_path, styled_digits):
     images, labels = styled_digits
     path = tmp_path / "mine.npz"
     write_npz(path, images, labels)
-    x, y = read_npz(path)
-    np.testing.assert_array_equal(x, images)
-    np.testing.assert_array_equal(y, labels)
+    found = read_npz(path)
+    np.testing.assert_array_equal(found.images, images)
+    np.testing.assert_array_equal(found.labels, labels)
+    assert found.refused == {}
     np.savez(tmp_path / "wrong.npz", images=images)
     with pytest.raises(MyDigitsError, match="expected x"):
         read_npz(tmp_path / "wrong.npz")
@@ -177,3 +178,47 @@ def test_a_fine_tune_stopped_midway_is_kept_as_stopped(mnist, styled_digits):
     assert result.status == "stopped" and result.epochs_run == 0
     assert result.finetune.base == "mlp" and 0 <= result.finetune.mine_after <= 1
     assert 0 < result.test_accuracy <= 1 and result.finetune.mnist_by_epoch == []
+
+
+def test_an_npz_of_blank_or_broken_images_adds_only_the_drawings(tmp_path, styled_digits):
+    images, labels = styled_digits
+    good = images[:5].astype(np.float32) / 255
+    broken = np.stack([good[0]] * 5)
+    broken[0, 3, 3] = np.nan
+    broken[1, 4, 4] = np.inf
+    broken[2, 5, 5] = -0.5
+    broken[3, 6, 6] = 7.0
+    broken[4] = 0.0  # blank
+    np.savez(tmp_path / "mixed.npz", x=np.concatenate([good, broken]), y=np.r_[labels[:5], [1] * 5])
+    found = read_npz(tmp_path / "mixed.npz")
+    np.testing.assert_array_equal(found.images, images[:5])
+    np.testing.assert_array_equal(found.labels, labels[:5])
+    assert sum(found.refused.values()) == 5
+    assert found.refused["blank (no ink)"] == 1
+    assert found.refused["negative values"] == 1
+    assert found.refused["values that are not finite (NaN or infinite)"] == 2
+
+
+def test_a_small_npz_of_300000_blank_images_is_refused_before_it_is_read(tmp_path, digitpad_home):
+    path = tmp_path / "zeros.npz"
+    np.savez_compressed(path, x=np.zeros((300_000, 28, 28), np.uint8), y=np.zeros(300_000, int))
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(MyDigitsError, match="holds 300,000 images; My digits takes at most"):
+        read_npz(path)
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        np.full((3, 28, 28), "7"),
+        np.zeros((3, 28, 28), [("a", "u1"), ("b", "u1")]),
+        np.zeros((3, 28, 28), "datetime64[s]"),
+        np.zeros((3, 28, 28), bool),
+    ],
+    ids=["strings", "records", "dates", "booleans"],
+)
+def test_an_npz_whose_images_are_not_numbers_is_one_line(tmp_path, x):
+    np.savez(tmp_path / "odd.npz", x=x, y=np.array([1, 2, 3]))
+    with pytest.raises(MyDigitsError, match="not pixel numbers") as err:
+        read_npz(tmp_path / "odd.npz")
+    assert "\n" not in str(err.value)

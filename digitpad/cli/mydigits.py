@@ -84,7 +84,7 @@ def cmd_mydigits(args: argparse.Namespace) -> int:
             if args.action == "import":
                 report = import_into(mine, Path(args.path))
                 print(report.text())
-                return 0 if report.added or not report.skipped else 1
+                return 0 if report.added or not report.anything_left_out else 1
             count = export_from(mine, Path(args.path))
             print(f"exported {count} drawing(s) to {args.path}")
             return 0

@@ -337,9 +337,25 @@ def write_npz(path: Path, images: np.ndarray, labels: np.ndarray) -> None:
         np.savez_compressed(out, x=np.asarray(images, np.uint8), y=np.asarray(labels, np.int64))
 
 
-def read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
+# My digits is one person's handwriting: a file of more is someone else's data set, and
+# 300,000 drawings made a 246 MB database that every score then read.
+MAX_IMPORT = 20_000
+
+
+@dataclass
+class NpzDigits:
+    """The usable drawings of a ``.npz`` file, and how many images were refused, by why."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    refused: dict[str, int]
+
+
+def read_npz(path: Path) -> NpzDigits:
     """A Keras-style ``.npz`` (``x``: n 28x28 images, ``y``: n labels 0-9) as uint8 images
-    and int64 labels; ``MyDigitsError`` naming what is wrong otherwise."""
+    and int64 labels, each image checked as a folder's pictures are (blank, not finite,
+    outside the pixel range: refused and counted); ``MyDigitsError`` naming what is wrong
+    with the file otherwise."""
     try:
         # Opened here, not by np.load, which leaves its file open when the zip is damaged.
         with open(path, "rb") as handle:
@@ -355,17 +371,75 @@ def read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
                         f"{path} has arrays {', '.join(archive.files) or 'none'}; expected x "
                         "(the images) and y (their labels), as keras.datasets.mnist gives"
                     )
+                _check_headers(path, archive)  # before decompressing anything
                 x, y = archive["x"], archive["y"]
     except MyDigitsError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise MyDigitsError(f"{path} is not a readable .npz file ({_first_line(exc)})") from exc
-    if x.ndim != 3 or x.shape[1:] != (SIDE, SIDE) or len(x) != len(y) or y.ndim != 1:
-        raise MyDigitsError(
-            f"{path}: x must be (n, 28, 28) and y (n,); got x {x.shape} and y {y.shape}"
-        )
-    if len(y) and (y.dtype.kind not in "iu" or y.min() < 0 or y.max() > 9):
+    if len(y) and (y.min() < 0 or y.max() > 9):
         raise MyDigitsError(f"{path}: labels in y must be whole numbers 0 to 9")
+    keep, refused = _usable_images(x)
     # Floats are read as 0..1 (Keras' scaled images), whole numbers as 0..255.
-    images = np.array([as_image(image) for image in x], np.uint8).reshape(-1, SIDE, SIDE)
-    return images, y.astype(np.int64)
+    images = np.array([as_image(image) for image in x[keep]], np.uint8).reshape(-1, SIDE, SIDE)
+    return NpzDigits(images, y[keep].astype(np.int64), refused)
+
+
+def _check_headers(path: Path, archive) -> None:
+    """Refuse, from the arrays' headers alone, what cannot be drawings: the wrong shapes,
+    values that are not pixel numbers (text, dates, records), or more than ``MAX_IMPORT``."""
+    shapes = {}
+    for key in ("x", "y"):
+        with archive.zip.open(f"{key}.npy") as member:
+            version = np.lib.format.read_magic(member)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, _order, dtype = read_header(member)
+        shapes[key] = (shape, dtype)
+    (x_shape, x_type), (y_shape, y_type) = shapes["x"], shapes["y"]
+    if x_type.kind not in "iuf":
+        raise MyDigitsError(
+            f"{path}: x holds {x_type} values, not pixel numbers; images are whole numbers "
+            "0 to 255 or floats 0 to 1"
+        )
+    if y_type.kind not in "iu":
+        raise MyDigitsError(f"{path}: y holds {y_type} values; labels are whole numbers 0 to 9")
+    if len(x_shape) != 3 or x_shape[1:] != (SIDE, SIDE) or len(y_shape) != 1:
+        raise MyDigitsError(
+            f"{path}: x must be (n, 28, 28) and y (n,); got x {x_shape} and y {y_shape}"
+        )
+    if x_shape[0] != y_shape[0]:
+        raise MyDigitsError(f"{path}: x has {x_shape[0]} images but y {y_shape[0]} labels")
+    if x_shape[0] > MAX_IMPORT:
+        raise MyDigitsError(
+            f"{path} holds {x_shape[0]:,} images; My digits takes at most {MAX_IMPORT:,} at a "
+            "time (it is your own handwriting, not a data set): import a part of them"
+        )
+
+
+def _usable_images(x: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """Which images can be drawings, and how many were refused for each reason."""
+    flat = x.reshape(len(x), -1)
+    top = 1.0 if x.dtype.kind == "f" else 255
+    with np.errstate(invalid="ignore"):
+        reasons = {
+            "values that are not finite (NaN or infinite)": ~np.isfinite(flat).all(axis=1)
+            if x.dtype.kind == "f"
+            else np.zeros(len(x), bool),
+            "negative values": (flat < 0).any(axis=1),
+            f"values above {top} (floats are read as 0 to 1, whole numbers as 0 to 255)": (
+                flat > top
+            ).any(axis=1),
+            "blank (no ink)": (flat == 0).all(axis=1),
+        }
+    bad = np.zeros(len(x), bool)
+    refused = {}
+    for why, hit in reasons.items():
+        hit = hit & ~bad  # each image counted once, for the first reason it meets
+        if hit.any():
+            refused[why] = int(hit.sum())
+        bad |= hit
+    return ~bad, refused

@@ -30,19 +30,26 @@ class ImportReport:
 
     added: int = 0
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    refused: dict[str, int] = field(default_factory=dict)  # images of a .npz, by why
 
     def text(self) -> str:
         lines = [f"added {self.added} drawing(s)"]
+        lines += [f"refused {count} image(s): {why}" for why, count in self.refused.items()]
         lines += [f"skipped {path}: {why}" for path, why in self.skipped]
         return "\n".join(lines)
+
+    @property
+    def anything_left_out(self) -> bool:
+        return bool(self.skipped or self.refused)
 
 
 def import_into(my_digits: MyDigits, source: Path) -> ImportReport:
     """Add a ``.npz`` file or a folder of PNGs by label to ``my_digits``."""
     source = Path(source)
     if source.suffix.lower() == ".npz":
-        images, labels = read_npz(source)
-        return ImportReport(my_digits.add_many(labels, images, IMPORTED))
+        found = read_npz(source)
+        added = my_digits.add_many(found.labels, found.images, IMPORTED)
+        return ImportReport(added, refused=found.refused)
     if not source.is_dir():
         raise MyDigitsError(
             f"{source} is neither a folder nor a .npz file: give a folder with sub-folders "
@@ -52,7 +59,7 @@ def import_into(my_digits: MyDigits, source: Path) -> ImportReport:
     images, labels = [], []
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
         label = path.parent.name
-        if path.parent == source or not (label.isdigit() and len(label) == 1):
+        if path.parent == source or label not in tuple("0123456789"):
             report.skipped.append((path, "not in a folder named 0 to 9"))
             continue
         try:

@@ -306,7 +306,10 @@ class MyDigitsTab(QWidget):
             if report.skipped
             else ""
         )
-        self.message.emit(f"Imported {report.added} drawing(s) from {path}{skipped}")
+        refused = "".join(
+            f"; refused {count} image(s): {why}" for why, count in report.refused.items()
+        )
+        self.message.emit(f"Imported {report.added} drawing(s) from {path}{refused}{skipped}")
         self._changed()
 
     def export_folder(self) -> None:
