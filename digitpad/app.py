@@ -19,14 +19,20 @@ def run_gui(
 
     ``look_inside`` opens the Draw tab's "Look inside" view with that saliency method.
     """
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from digitpad.core.machine.paths import DataFolderError
     from digitpad.ui import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DigitPad")
     app.setOrganizationName("DigitPad")
-    window = MainWindow()
+    try:
+        window = MainWindow()
+    except DataFolderError as exc:
+        if not screenshot:  # launched from a menu, the terminal's line would go unseen
+            QMessageBox.critical(None, "DigitPad cannot start", str(exc))
+        raise
     if tab:
         window.select_tab(tab)
     if look_inside:

@@ -66,14 +66,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
     if window.desktop_asked(args):
         return window.cmd_desktop(args)
-    if parser is None or args.command is None:
-        return window.open_window(args)
-    window.refuse_window_flags(args, parser)
-    from digitpad.core.data.mnist import MnistUnavailable
+    from digitpad.core.machine.paths import DataFolderError
+
+    try:
+        if parser is None or args.command is None:
+            return window.open_window(args)
+        window.refuse_window_flags(args, parser)
+        return run_command(args)
+    except DataFolderError as exc:  # nothing can be read or kept: say so, change nothing
+        print(f"digitpad: {exc}", file=sys.stderr)
+        return 2
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """A sub-command's handler, its expected failures said in one line."""
+    from digitpad.core.data.mnist import MnistPathError, MnistUnavailable
     from digitpad.core.store.runs import RunStoreError
 
     try:
         return args.handler(args)
+    except MnistPathError as exc:  # a bad --data: a bad argument
+        print(f"digitpad {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     except (MnistUnavailable, RunStoreError) as exc:
         print(f"digitpad: {exc}", file=sys.stderr)
         return 1

@@ -70,8 +70,9 @@ def precision_of(args: argparse.Namespace) -> str:
 def open_store() -> RunStore:
     """The data folder's run store, saying so when a damaged database was moved aside."""
     store = RunStore(data_home())
-    if store.recovery_message:
-        print(store.recovery_message, file=sys.stderr)
+    for notice in (store.recovery_message, store.unreadable_drawings):
+        if notice:
+            print(notice, file=sys.stderr)
     return store
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from digitpad.cli.common import fail, open_store, qt_offscreen_app
+from digitpad.core.inference.weights import FALLBACK_ORDER
 from digitpad.core.inside.saliency import Method
 
 
@@ -19,7 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     explain.add_argument("image", metavar="IMAGE.png", help="a picture of one digit")
     explain.add_argument(
-        "--model", default="best", metavar="NAME|run:N", help="best (default), mlp, cnn or run:N"
+        "--model",
+        default="best",
+        metavar="NAME|run:N",
+        help=f"{', '.join(FALLBACK_ORDER)} (best is the default) or run:N",
     )
     explain.add_argument(
         "--method",
@@ -40,6 +44,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from digitpad.core.inference.model_ref import ModelRefError, resolve_model
     from digitpad.core.inference.predictor import Predictor, WeightsError
     from digitpad.core.inside.layers import Inspector
+    from digitpad.core.machine.files import write_failure
     from digitpad.ui.common.pictures import read_grey
     from digitpad.ui.inside.explain_report import write_explanation
 
@@ -47,23 +52,26 @@ def cmd_explain(args: argparse.Namespace) -> int:
     try:
         stages = mnist_stages(image_to_ink(read_grey(args.image)))
     except ValueError as exc:
-        fail(str(exc))
+        fail(f"digitpad explain: error: {exc}")
     if stages is None:
-        fail(f"{args.image} holds no ink: give a picture of one digit")
+        fail(f"digitpad explain: error: {args.image} holds no ink: give a picture of one digit")
     try:
         source = resolve_model(args.model, open_store())
         predictor = Predictor(source, engine="keras")
         inspector = Inspector.for_spec(source.spec, predictor.keras_model())
     except (ModelRefError, WeightsError) as exc:
-        fail(str(exc))
+        fail(f"digitpad explain: error: {exc}")
     method = Method(args.method)
     if method is Method.GRAD_CAM and inspector.last_conv is None:
-        fail(f"Grad-CAM needs a convolution layer and {source.name} has none; use --method ig")
+        fail(
+            f"digitpad explain: error: Grad-CAM needs a convolution layer and {source.name} "
+            "has none; use --method ig"
+        )
     out = Path(args.out)
     try:
         summary = write_explanation(inspector, source, stages, method, out, args.sanity)
     except OSError as exc:
-        fail(f"cannot write into {out} ({exc}); choose a folder you can write to")
+        fail(f"digitpad explain: error: {write_failure(out, exc)}")
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

@@ -21,6 +21,7 @@ from digitpad.cli.common import (
 )
 from digitpad.core.data.mnist import load_dataset
 from digitpad.core.engine import Job
+from digitpad.core.inference.weights import FALLBACK_ORDER
 from digitpad.core.nets.results import Progress
 from digitpad.core.nets.status import RunStatus
 
@@ -36,7 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "path", nargs="?", metavar="DIR|FILE.npz", help="a folder of 0/ .. 9/ pictures, or .npz"
     )
     mine.add_argument(
-        "--eval", metavar="NAME|run:N", help="accuracy of a network (best, mlp, cnn, run:N)"
+        "--eval",
+        metavar="NAME|run:N",
+        help=f"accuracy of a network ({', '.join(FALLBACK_ORDER)} or run:N)",
     )
     mine.add_argument("--json", action="store_true")
     mine.set_defaults(handler=cmd_mydigits)
@@ -44,7 +47,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "finetune", help="teach a network your digits (My digits), and measure what it forgets"
     )
     tune.add_argument(
-        "--from", dest="base", required=True, metavar="NAME|run:N", help="best, mlp, cnn or run:N"
+        "--from",
+        dest="base",
+        required=True,
+        metavar="NAME|run:N",
+        help=f"{', '.join(FALLBACK_ORDER)} or run:N",
     )
     tune.add_argument(
         "--no-replay",

@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def parse_choices(pairs: list[str]) -> dict[str, str]:
     """``["ex1=ex1-20261201-101500"]`` as ``{"ex1": "ex1-20261201-101500"}``."""
+    from digitpad.core.lab.sweeps import PRESETS
+
     chosen = {}
     for pair in pairs:
         key, sep, sweep_id = pair.partition("=")
@@ -43,7 +45,13 @@ def parse_choices(pairs: list[str]) -> dict[str, str]:
             raise ValueError(
                 f"--sweep takes exN=SWEEP_ID, e.g. ex1=ex1-20261201-101500; got {pair!r}"
             )
-        chosen[key.strip()] = sweep_id.strip()
+        key = key.strip()
+        if key not in PRESETS:
+            raise ValueError(
+                f"--sweep {pair!r}: {key!r} is no exercise with sweeps; use one of "
+                f"{', '.join(PRESETS)}"
+            )
+        chosen[key] = sweep_id.strip()
     return chosen
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -21,10 +19,11 @@ from digitpad.core.machine.threads import one_blas_thread
 from digitpad.core.store.runs import RunRecord, RunStore, RunStoreError
 from digitpad.ui.common.background import wait_for_background
 from digitpad.ui.common.lazy_page import LazyPage
+from digitpad.ui.common.saved_values import SavedGroup, ignored_message
 from digitpad.ui.draw.draw_tab import DrawTab
 from digitpad.ui.draw.model_loader import ModelLoader
 from digitpad.ui.mydigits.my_digits_scorer import MyDigitsScorer
-from digitpad.ui.tab_names import TAB_NAMES
+from digitpad.ui.tab_names import TAB_NAMES, TABS
 
 if TYPE_CHECKING:
     from digitpad.ui.mydigits.my_digits_tab import MyDigitsTab
@@ -93,35 +92,47 @@ class MainWindow(QMainWindow):
         self.my_digits_page = LazyPage(self._make_my_digits_tab)
         self.report_page = LazyPage(self._make_report_tab)
         self.tabs = QTabWidget(objectName="mainTabs")
-        self.tabs.addTab(self.draw_tab, "Draw")
-        self.tabs.addTab(self.train_page, "Train")
-        self.tabs.addTab(self.results_page, "Results")
-        self.tabs.addTab(self.my_digits_page, "My digits")
-        self.tabs.addTab(self.report_page, "Report")
+        pages = {
+            "draw": self.draw_tab,
+            "train": self.train_page,
+            "results": self.results_page,
+            "mydigits": self.my_digits_page,
+            "report": self.report_page,
+        }
+        for number, (name, title) in enumerate(TABS, start=1):
+            self.tabs.addTab(pages[name], title)
+            QShortcut(QKeySequence(f"Ctrl+{number}"), self, lambda n=name: self.select_tab(n))
         self.setCentralWidget(self.tabs)
 
         self.draw_tab.message.connect(self.show_message)
         self.draw_tab.myDigitsChanged.connect(self._on_my_digits_changed)
         self.scorer.finished.connect(self._on_scored)
         self.draw_tab.networks.pinsChanged.connect(self._save_pins)
-        for i, key in enumerate(("Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5")):
-            QShortcut(QKeySequence(key), self, lambda i=i: self.tabs.setCurrentIndex(i))
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
 
         self._restore_settings()
         self._models_requested = False
-        if self.store.recovered:
-            self.show_message(
-                f"{self.store.recovered} finished run(s) that could not be written to the "
+        self.show_message(" ".join(self._start_notices()))
+
+    def _start_notices(self) -> list[str]:
+        """What the user must know as the window opens, each in a sentence or two."""
+        store = self.store
+        notices = [
+            ignored_message(self.settings.fileName(), self._ignored_settings),
+            store.recovery_message,
+            store.unreadable_drawings,
+        ]
+        if store.recovered:
+            notices.append(
+                f"{store.recovered} finished run(s) that could not be written to the "
                 "database last time were added to Results."
             )
-        if self.store.recovery_message:
-            self.show_message(self.store.recovery_message)
-        elif self.store.interrupted:
-            self.show_message(
-                f"{self.store.interrupted} run(s) were cut off when DigitPad last "
+        if store.interrupted and not store.recovery_message:
+            notices.append(
+                f"{store.interrupted} run(s) were cut off when DigitPad last "
                 "ended; they are marked 'interrupted' in Results."
             )
+        return [notice for notice in notices if notice]
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -134,10 +145,7 @@ class MainWindow(QMainWindow):
     def _load_models(self) -> None:
         one_blas_thread()  # the canvas' readings, steady while a training runs (~10 ms)
         runs = self._canvas_runs()
-        self.draw_tab.populate_models(
-            runs,
-            preferred=shipped_name(str(self.settings.value("draw/model", "best"))),
-        )
+        self.draw_tab.populate_models(runs, preferred=shipped_name(self._preferred_model))
         if self.my_digits_page.is_built():
             self.my_digits_tab.set_networks(runs)
         self._restore_pins()
@@ -155,7 +163,8 @@ class MainWindow(QMainWindow):
     # --- behaviour -------------------------------------------------------------------------
 
     def show_message(self, text: str) -> None:
-        self.statusBar().showMessage(text.replace("\n", " "), STATUS_MS)
+        if text:
+            self.statusBar().showMessage(text.replace("\n", " "), STATUS_MS)
 
     def select_tab(self, name: str) -> None:
         """Show a tab by its name in ``TAB_NAMES`` (built now if it was not yet)."""
@@ -223,14 +232,9 @@ class MainWindow(QMainWindow):
         tab.trainingEnded.connect(self._on_training_ended)
         tab.runFinished.connect(self._on_run_finished)
         tab.sweepEnded.connect(lambda sweep_id: self.results_tab.show_sweep(sweep_id))
-        form = self.settings.value("train/form")
-        if form:
-            # A hand-edited or older settings file keeps the defaults.
-            with contextlib.suppress(TypeError, ValueError):
-                tab.form.set_values(json.loads(form))
-        cluster = self.settings.value("train/cluster")
-        if cluster and not tab.cluster.text():  # $DIGITPAD_CLUSTER comes first
-            tab.cluster.setText(str(cluster))
+        ignored: list[str] = []
+        tab.restore_state(SavedGroup(self.settings, "train", ignored))
+        self._say_ignored(ignored)
         return tab
 
     @property
@@ -324,30 +328,37 @@ class MainWindow(QMainWindow):
 
     # --- persistence -----------------------------------------------------------------------
 
+    # The window stores each tab's state; the tab says what it is and checks it on restore.
+
     def _restore_settings(self) -> None:
+        ignored: list[str] = []
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
             self.resize(1100, 720)
-        self.tabs.setCurrentIndex(int(self.settings.value("window/tab", 0)) % len(TAB_NAMES))
-        if self.settings.value("draw/inside") in (True, "true"):
-            self.draw_tab.show_inside(True)
-        pen = self.settings.value("draw/pen")
-        if pen is not None:
-            self.draw_tab.pen_slider.setValue(int(pen))
+        window = SavedGroup(self.settings, "window", ignored)
+        # Versions before 0.4 saved the tab's index.
+        older = {str(i): name for i, name in enumerate(TAB_NAMES)}
+        tab = window.choice("tab", TAB_NAMES, older)
+        if tab is not None:
+            self.tabs.setCurrentIndex(TAB_NAMES.index(tab))
+        self._preferred_model = self.draw_tab.restore_state(
+            SavedGroup(self.settings, "draw", ignored)
+        )
+        self._ignored_settings = ignored
+
+    def _say_ignored(self, ignored: list[str]) -> None:
+        message = ignored_message(self.settings.fileName(), ignored)
+        if message:
+            self.show_message(message)
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/tab", self.tabs.currentIndex())
+        self.settings.setValue("window/tab", TAB_NAMES[self.tabs.currentIndex()])
         if self.train_page.is_built():  # otherwise the saved values still hold
-            self.settings.setValue("train/form", json.dumps(self.train_tab.form.values()))
-            self.settings.setValue("train/cluster", self.train_tab.cluster.text())
-        self.settings.setValue("draw/pen", self.draw_tab.pen_slider.value())
-        self.settings.setValue("draw/inside", self.draw_tab.look_button.isChecked())
-        source = self.draw_tab.current_source()
-        if source is not None and source.run_id is None:
-            self.settings.setValue("draw/model", source.name)
+            SavedGroup(self.settings, "train", []).write(self.train_tab.saved_state())
+        SavedGroup(self.settings, "draw", []).write(self.draw_tab.saved_state())
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -14,6 +14,7 @@ import io
 import os
 import pickle
 import threading
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +50,10 @@ FIXES = (
 
 class MnistUnavailable(RuntimeError):
     """No MNIST source could be read; the message names the problem and the fixes."""
+
+
+class MnistPathError(MnistUnavailable):
+    """The MNIST path the user gave cannot be read (a bad argument); one line says why."""
 
 
 @dataclass
@@ -154,9 +159,12 @@ def load_dataset(source: str = "auto", path: str | os.PathLike | None = None) ->
         # An explicit path is the user's choice: failing it is an error, not a silent fallback.
         try:
             return _checked(_load_path(Path(path)), strict=False)
-        except (OSError, ValueError, KeyError) as exc:
-            raise MnistUnavailable(
-                f"Cannot read MNIST from {path}: {exc}.\nGive a Keras mnist.npz or a folder "
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            why = "the file is empty" if isinstance(exc, EOFError) else _first_line(exc)
+            if "pickled" in why:  # numpy's word for a file that is no .npy or .npz at all
+                why = "not a .npz archive"
+            raise MnistPathError(
+                f"Cannot read MNIST from {path} ({why}): give a Keras mnist.npz or a folder "
                 "with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte "
                 "and t10k-labels-idx1-ubyte (optionally .gz)."
             ) from exc
@@ -427,3 +435,7 @@ def take_subset(x: np.ndarray, y: np.ndarray, limit: int | None) -> tuple[np.nda
     if limit is None or limit >= len(x):
         return x, y
     return x[:limit], y[:limit]
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip() or type(exc).__name__).splitlines()[0]

@@ -57,6 +57,15 @@ class ClusterUnavailable(BackendError):
     """The scheduler cannot be reached, or Dask is not installed."""
 
 
+def _discard(client) -> None:
+    """Close a client that never connected, at once and quietly."""
+    with contextlib.suppress(Exception):
+        client.close(timeout=0.5)
+    client.status = "closed"  # its __del__ must not try again
+    with contextlib.suppress(Exception):
+        client._loop_runner.stop()
+
+
 class DaskBackend:
     """Runs on the Dask cluster whose scheduler is at ``address`` (``tcp://HOST:8786``),
     one run per worker process at a time."""
@@ -73,9 +82,15 @@ class DaskBackend:
         self.address = address
         self.name = f"Dask cluster {address}"
         self.warning = open_address_warning(address)
+        # Made in two steps so that a client which fails to connect can still be closed:
+        # left to the garbage collector, its __del__ waited 20 s on a dead loop, then
+        # printed a TimeoutError after the command's own message.
+        client = Client.__new__(Client)
         try:
-            self.client = Client(address, timeout=timeout, set_as_default=False)
+            client.__init__(address, timeout=timeout, set_as_default=False)
+            self.client = client
         except (OSError, TimeoutError, ValueError, TypeError) as exc:  # TypeError: TLS unset
+            _discard(client)
             if address.startswith("tls://"):
                 raise ClusterUnavailable(
                     f"cannot open a TLS connection to the Dask scheduler at {address} "

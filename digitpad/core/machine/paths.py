@@ -21,12 +21,16 @@ SHIPPED_WEIGHTS_DIR = (
 )
 
 
+class DataFolderError(RuntimeError):
+    """The data folder cannot be a folder here; the message names it and the fix."""
+
+
 def data_home() -> Path:
     """Return DigitPad's data folder (``$DIGITPAD_HOME`` if set, else the user data folder),
     as an absolute path: a relative ``$DIGITPAD_HOME`` is read against the working folder
     once, here, not again by each later use (workers, a changed working folder).
 
-    The folder is created if it does not exist yet.
+    The folder is created if it does not exist yet; ``DataFolderError`` if it cannot be.
     """
     configured = os.environ.get(HOME_ENV)
     home = (
@@ -34,7 +38,18 @@ def data_home() -> Path:
         if configured
         else Path(platformdirs.user_data_dir(APP_NAME))
     )
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise DataFolderError(
+            f"the data folder {home} is a file, not a folder: set {HOME_ENV} to a folder "
+            "(or unset it to use the usual one); the file was left as it is"
+        ) from None
+    except OSError as exc:
+        raise DataFolderError(
+            f"cannot create the data folder {home} ({exc.strerror or exc}): set {HOME_ENV} "
+            "to a folder you can write to"
+        ) from None
     return home
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from digitpad.core.nets.specs import RunSpec
@@ -108,10 +108,12 @@ class RunResult:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> RunResult:
-        values = dict(values)
-        values.pop("baseline_error", None)
+        """A result as ``to_dict`` wrote it, by this or another version: fields this
+        version does not know (a newer one's) are left out, so the run still reads."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in values.items() if k in known}
         if not isinstance(values["spec"], RunSpec):
-            values["spec"] = RunSpec.from_dict(values["spec"])
+            values["spec"] = RunSpec.from_stored(values["spec"])
         values["status"] = RunStatus(values["status"])
         if isinstance(values.get("finetune"), dict):
             values["finetune"] = FineTuneFigures(**values["finetune"])

@@ -118,6 +118,12 @@ class RunSpec:
         return cls(**values)
 
     @classmethod
+    def from_stored(cls, values: dict[str, Any]) -> RunSpec:
+        """A spec as a store or file kept it: fields this version does not know (written by
+        a newer one) are left out, so the run still reads; the rest is checked as usual."""
+        return cls.from_dict({k: v for k, v in values.items() if k in _FIELD_NAMES})
+
+    @classmethod
     def from_json(cls, text: str) -> RunSpec:
         return cls.from_dict(json.loads(text))
 

@@ -91,6 +91,7 @@ class MyDigits:
         self.timeout = timeout
         self.pending_folder = self.path.parent / PENDING_FOLDER
         self._unsaved: list[dict] = []  # kept in memory when not even a file could be written
+        self.left_in_place: list[str] = []  # kept-aside files that could not be read, and why
         if create:  # RunStore creates these tables with its own
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._db() as db:
@@ -155,13 +156,13 @@ class MyDigits:
         cannot be written); how many."""
         files = sorted(self.pending_folder.glob("*.json")) if self.pending_folder.is_dir() else []
         rows, readable = list(self._unsaved), []
+        self.left_in_place = []
         for path in files:
             try:
-                row = json.loads(path.read_text())
-                _checked_label(row["label"])
-                as_image(np.asarray(row["image"], np.uint8).reshape(SIDE, SIDE))
-            except (OSError, ValueError, KeyError, TypeError):
-                continue  # unreadable: left in place for a person to look at
+                row = _pending_row(json.loads(path.read_text()))
+            except (OSError, ValueError) as exc:  # left in place for a person to look at
+                self.left_in_place.append(f"{path} ({_first_line(exc)})")
+                continue
             rows.append(row)
             readable.append(path)
         if not rows:
@@ -299,6 +300,41 @@ def _checked_label(label) -> int:
     if isinstance(label, bool) or int(label) != label or not 0 <= int(label) <= 9:
         raise MyDigitsError(f"a digit's label must be 0 to 9; got {label!r}")
     return int(label)
+
+
+def _pending_row(data: object) -> dict:
+    """A drawing kept aside in a file (see ``_keep_aside``), checked field by field: the
+    file may have been edited, or written by another version. ``ValueError`` says what is
+    wrong."""
+    if not isinstance(data, dict):
+        raise ValueError("not a kept drawing's record")
+    missing = [key for key in ("label", "image", "source", "created") if key not in data]
+    if missing:
+        raise ValueError(f"no {', '.join(missing)}")
+    label, source, created = data["label"], data["source"], data["created"]
+    if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label <= 9:
+        raise ValueError(f"label {label!r} is not a digit 0 to 9")
+    try:
+        image = np.asarray(data["image"])
+    except ValueError:
+        image = np.zeros(0)
+    if (
+        image.size != SIDE * SIDE
+        or image.dtype.kind not in "iu"
+        or not (image.min() >= 0 and image.max() <= 255)
+    ):
+        raise ValueError("image is not 784 whole numbers 0 to 255")
+    if not isinstance(source, str):
+        raise ValueError(f"source {source!r} is not a text")
+    if isinstance(created, bool) or not isinstance(created, int | float) or created != created:
+        raise ValueError(f"created {created!r} is not a time in seconds")
+    return {
+        "label": label,
+        "image": image.astype(np.uint8).ravel().tolist(),
+        "strokes": data.get("strokes"),
+        "source": source,
+        "created": float(created),
+    }
 
 
 def _insert(db: sqlite3.Connection, row: dict) -> int:

@@ -4,6 +4,7 @@ command line's ``--model run:12``, the cached scores on My digits, the pinned ne
 from __future__ import annotations
 
 RUN_REF_PREFIX = "run:"
+MAX_RUN_ID = 2**63 - 1  # SQLite's largest integer: no run can have a larger number
 
 
 def run_ref(run_id: int) -> str:
@@ -18,6 +19,6 @@ def parse_run_ref(text: str) -> int | None:
     if not text.startswith(RUN_REF_PREFIX):
         return None
     number = text.removeprefix(RUN_REF_PREFIX)
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()) or int(number) > MAX_RUN_ID:
         raise ValueError(f"{text!r} is not a run: write run:N with N a run's number, e.g. run:3")
     return int(number)

@@ -254,10 +254,18 @@ class RunStore:
             self._initialise()
         self.interrupted = self._mark_interrupted()
         self.recovered = self._recover_pending_results()
+        mine = self.my_digits()
         try:  # drawings of My digits kept aside while the database could not be written
-            self.recovered_drawings = self.my_digits().add_pending()
+            self.recovered_drawings = mine.add_pending()
         except MyDigitsError:
             self.recovered_drawings = 0
+        # Kept-aside drawings that could not be read: named, and left for a person.
+        self.unreadable_drawings = (
+            "Left in place, unreadable (a drawing kept aside earlier): "
+            + "; ".join(mine.left_in_place)
+            if mine.left_in_place
+            else None
+        )
         self.answers().add_pending()  # report answers kept aside while it could not be written
 
     # --- set-up -------------------------------------------------------------------------------
@@ -658,7 +666,7 @@ def _relative_model_paths(db: sqlite3.Connection) -> None:
 
 def _record(row: sqlite3.Row, curves: bool, folder: Path | None) -> RunRecord:
     """A row as a record; its model's paths made absolute in ``folder`` (None: as stored)."""
-    spec = RunSpec.from_json(row["spec_json"])
+    spec = RunSpec.from_stored(json.loads(row["spec_json"]))
     result = None
     if row["result_json"]:
         values = json.loads(row["result_json"])

@@ -30,6 +30,7 @@ from digitpad.core.inference.weights import FALLBACK_ORDER, SHIPPED
 from digitpad.core.store.my_digits import CORRECTED, MyDigits, MyDigitsError
 from digitpad.core.store.runs import RunRecord
 from digitpad.ui.common.pictures import grey_image, scaled_pixmap
+from digitpad.ui.common.saved_values import SavedGroup
 from digitpad.ui.common.widgets import add_shortcuts
 from digitpad.ui.draw.canvas import IMAGE_SUFFIXES, DrawingCanvas
 from digitpad.ui.draw.collect_bar import CollectBar
@@ -47,6 +48,9 @@ InsideFactory = Callable[[], QWidget]
 CONFIDENT = 0.6
 PREVIEW_SIDE = 168
 RETRY_MS = 40
+
+
+PEN_RANGE = (4, 40)  # pen widths in pixels offered by the slider
 
 
 class DrawTab(QWidget):
@@ -79,7 +83,7 @@ class DrawTab(QWidget):
         self.canvas.imageRejected.connect(self.message)
 
         self.pen_slider = QSlider(Qt.Orientation.Horizontal, objectName="penWidthSlider")
-        self.pen_slider.setRange(4, 40)
+        self.pen_slider.setRange(*PEN_RANGE)
         self.pen_slider.setMinimumWidth(60)
         self.pen_slider.setValue(int(self.canvas.pen_px))
         self.pen_slider.valueChanged.connect(self.canvas.set_pen_width)
@@ -215,6 +219,29 @@ class DrawTab(QWidget):
         loader.ready.connect(self._on_model_ready)
         loader.failed.connect(self._on_model_failed)
         self._show_empty()
+
+    # --- what is kept between sessions -------------------------------------------------------
+
+    def saved_state(self) -> dict[str, object]:
+        """The tab's state for ``settings.ini``: pen, Look inside, the shipped network."""
+        state: dict[str, object] = {
+            "pen": self.pen_slider.value(),
+            "inside": self.look_button.isChecked(),
+        }
+        source = self.current_source()
+        if source is not None and source.run_id is None:
+            state["model"] = source.name
+        return state
+
+    def restore_state(self, saved: SavedGroup) -> str:
+        """Take back a ``saved_state`` (checked: a bad value is ignored and noted in
+        ``saved``); returns the name of the network to select once networks load."""
+        pen = saved.integer("pen", *PEN_RANGE)
+        if pen is not None:
+            self.pen_slider.setValue(pen)
+        if saved.flag("inside"):
+            self.show_inside(True)
+        return saved.text("model") or "best"
 
     # --- models ----------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ Train/Stop/Skip, progress with ETA, and the live curves of the running runs."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 
@@ -41,6 +42,7 @@ from digitpad.core.store.run_summary import summary_line
 from digitpad.core.store.runs import RunRecord, RunStore
 from digitpad.ui.common.background import run_in_background, serial_pool
 from digitpad.ui.common.curves import TrainingCurves
+from digitpad.ui.common.saved_values import SavedGroup
 from digitpad.ui.common.widgets import add_shortcuts
 from digitpad.ui.train.sweep_panel import SweepPanel
 from digitpad.ui.train.train_form import TrainForm
@@ -139,6 +141,27 @@ class TrainTab(QWidget):
         self._update_buttons()
 
     # --- running ---------------------------------------------------------------------------
+
+    def saved_state(self) -> dict[str, object]:
+        """The tab's state for ``settings.ini``: the form's values and the cluster."""
+        return {"form": json.dumps(self.form.values()), "cluster": self.cluster.text()}
+
+    def restore_state(self, saved: SavedGroup) -> None:
+        """Take back a ``saved_state``; a form that is not valid JSON of a run's settings
+        keeps the defaults, and is noted in ``saved``."""
+        form = saved.text("form")
+        if form:
+            try:
+                values = json.loads(form)
+                if not isinstance(values, dict):
+                    raise ValueError("not a mapping")
+            except ValueError:
+                saved.ignored.append("[train] form: not the JSON of a run's settings")
+            else:
+                self.form.set_values(values)
+        cluster = saved.text("cluster")
+        if cluster and not self.cluster.text():  # $DIGITPAD_CLUSTER comes first
+            self.cluster.setText(cluster)
 
     def is_training(self) -> bool:
         return self._running
