@@ -8,13 +8,18 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from digitpad.core.data.mnist import MnistData, load_dataset
+from digitpad.core.lab.sweep_ids import make_sweep_id
+from digitpad.core.lab.sweeps import PRESETS
 from digitpad.core.nets.results import RunResult
 from digitpad.core.nets.specs import RunSpec
 from digitpad.core.nets.status import RunStatus
+from digitpad.core.store.runs import Cell
 
 
 @pytest.fixture(autouse=True)
@@ -189,3 +194,26 @@ def cluster():
         dashboard_address="127.0.0.1:0",
     ) as local:
         yield local.scheduler_address
+
+
+def store_sweep(store, key: str, stamp: str, accuracies, seconds=None, done=None):
+    """A made-up sweep of exercise ``key`` in ``store``: one finished run per value (or
+    only the first ``done`` of them), with these accuracies and times. Its run ids."""
+    sweep = PRESETS[key]
+    sweep_id = make_sweep_id(key, stamp)
+    ids = []
+    for i, (spec, accuracy) in enumerate(zip(sweep.specs(), accuracies, strict=True)):
+        run_id = store.start_run(spec, sweep_id)
+        store.add_cells(
+            run_id, [Cell(sweep_id, getattr(spec, sweep.param) if sweep.param else None)]
+        )
+        if done is None or i < done:
+            result = replace(
+                fake_result(spec, accuracy),
+                convergence_time=(seconds or [8.0 + i] * 9)[i],
+                test_mse=0.01 + i / 1000,
+                history={"loss": [0.9 - i / 20, 0.5 - i / 20], "val_loss": [0.6, 0.5]},
+            )
+            store.finish_run(run_id, result)
+        ids.append(run_id)
+    return sweep_id, ids

@@ -6,43 +6,18 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
 from pypdf import PdfReader
 
-from conftest import fake_result
+from conftest import store_sweep
 from digitpad.cli import main
-from digitpad.core.lab.sweep_ids import make_sweep_id
 from digitpad.core.lab.sweeps import PRESETS
 from digitpad.core.report.student_report import build_report
 from digitpad.core.store.answers import AnswersUnavailable
-from digitpad.core.store.runs import Cell, RunStore
+from digitpad.core.store.runs import RunStore
 from digitpad.ui.report.export import ExportError, export
-
-
-def store_sweep(store: RunStore, key: str, stamp: str, accuracies, seconds=None, done=None):
-    """A made-up sweep of exercise ``key`` in ``store``: one finished run per value (or
-    only the first ``done`` of them), with these accuracies and times. Its run ids."""
-    sweep = PRESETS[key]
-    sweep_id = make_sweep_id(key, stamp)
-    ids = []
-    for i, (spec, accuracy) in enumerate(zip(sweep.specs(), accuracies, strict=True)):
-        run_id = store.start_run(spec, sweep_id)
-        store.add_cells(
-            run_id, [Cell(sweep_id, getattr(spec, sweep.param) if sweep.param else None)]
-        )
-        if done is None or i < done:
-            result = replace(
-                fake_result(spec, accuracy),
-                convergence_time=(seconds or [8.0 + i] * 9)[i],
-                test_mse=0.01 + i / 1000,
-                history={"loss": [0.9 - i / 20, 0.5 - i / 20], "val_loss": [0.6, 0.5]},
-            )
-            store.finish_run(run_id, result)
-        ids.append(run_id)
-    return sweep_id, ids
 
 
 @pytest.fixture

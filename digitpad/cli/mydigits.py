@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -17,6 +16,7 @@ from digitpad.cli.common import (
     make_engine,
     open_store,
     precision_of,
+    qt_offscreen_app,
     run_job,
 )
 from digitpad.core.data.mnist import load_dataset
@@ -82,12 +82,9 @@ def cmd_mydigits(args: argparse.Namespace) -> int:
     mine = store.my_digits()
     try:
         if args.action:
-            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # images only, no window
-            from PySide6.QtGui import QGuiApplication
-
             from digitpad.ui.mydigits.my_digits_files import export_from, import_into
 
-            app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])  # noqa: F841
+            app = qt_offscreen_app()  # noqa: F841  (images only, no window)
             if args.action == "import":
                 report = import_into(mine, Path(args.path))
                 print(report.text())
