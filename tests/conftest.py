@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 # Before anything imports Qt or TensorFlow.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -217,3 +219,27 @@ def store_sweep(store, key: str, stamp: str, accuracies, seconds=None, done=None
             store.finish_run(run_id, result)
         ids.append(run_id)
     return sweep_id, ids
+
+
+LOCKER = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(120)
+"""
+
+
+def hold_lock(path) -> subprocess.Popen:
+    """Another process holding the database's write lock until killed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def release(proc: subprocess.Popen) -> None:
+    proc.kill()
+    proc.wait()
+    proc.stdout.close()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 import os
 import socket
+import subprocess
+import sys
 import time
 
 import distributed  # the [cluster] extra, which make test installs
@@ -102,6 +104,22 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_code_2(capsys, digitpad_h
     assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in err
     assert "dask scheduler" in err  # and how to start one
     assert [r.id for r in RunStore(digitpad_home).list_runs()] == [earlier]
+
+
+@pytest.mark.parametrize("address", ["foo", "http://x:1", "inproc://x", "tls://127.0.0.1:1"])
+def test_an_address_no_client_can_use_is_one_line_with_nothing_after_it(address, digitpad_home):
+    """The command ends on its own line: a client that failed to connect is closed at once,
+    not left to stall the exit for 20 s and print a TimeoutError after the message."""
+    done = subprocess.run(
+        [sys.executable, "-m", "digitpad", "train", "--epochs", "1", "--cluster", address],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("digitpad train: error: cannot "), lines
+    assert "TimeoutError" not in done.stderr and "Exception ignored" not in done.stderr
 
 
 def test_the_window_trains_on_the_cluster_named_in_its_train_on_field(cluster, window, qtbot):

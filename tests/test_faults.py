@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import fake_result, record_run, share
+from conftest import fake_result, hold_lock, record_run, release, share
 from digitpad.core.nets.specs import RunSpec
 from digitpad.core.store.runs import PENDING_RESULT, RunStore, RunStoreError
 from digitpad.ui import MainWindow
@@ -51,30 +51,6 @@ def test_killed_mid_sweep_keeps_finished_runs_and_marks_the_cut_one(tmp_path):
     assert runs[1000].result.test_accuracy > 0.2 and runs[1000].has_model  # chance is 0.1
     assert runs[5].error == "the program ended before this run finished"
     assert after.integrity() == "ok"
-
-
-LOCKER = """
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN EXCLUSIVE")
-print("locked", flush=True)
-time.sleep(120)
-"""
-
-
-def hold_lock(path) -> subprocess.Popen:
-    """Another process holding the database's write lock until killed."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", LOCKER, str(path)], stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout.readline().strip() == "locked"
-    return proc
-
-
-def release(proc: subprocess.Popen) -> None:
-    proc.kill()
-    proc.wait()
-    proc.stdout.close()
 
 
 def test_locked_database_is_named_and_a_finished_run_survives_it(tmp_path, mnist):
@@ -145,7 +121,7 @@ def test_window_starts_and_draws_when_the_database_cannot_be_written(
         win.show()
         message = win.statusBar().currentMessage()
         assert ("is locked" if fault == "locked" else "is read-only") in message
-        assert "this session's runs are kept in" in message
+        assert "what you make in this window (runs, drawings, answers) is kept" in message
         assert win.store.folder != digitpad_home
         assert win.wait_until_ready(60)
         win.select_tab("draw")

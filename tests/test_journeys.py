@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton, QTableView, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QTableView, QWidget
 
-from conftest import draw_seven, record_run, share
+from conftest import draw_seven, hold_lock, record_run, release, share
 from digitpad.core.data.preprocess import mnist_stages
 from digitpad.core.inference.predictor import Predictor, run_source
 from digitpad.core.nets.specs import RunSpec
@@ -207,3 +207,52 @@ def test_a_fresh_window_switches_between_shipped_and_trained_networks(trained_ho
     engines = {" ".join(r[:-2]): r[-2] for r in read}
     assert engines[f"run {cnn_id}"] == "keras" and engines["best"] == "litert"
     assert lines[len(order)] == "done"
+
+
+def test_work_made_while_the_database_is_locked_joins_it_when_the_lock_goes(
+    trained_home, digitpad_home, qtbot, mnist
+):
+    """A window opened while another program holds runs.db: it says so for as long as it
+    works aside, and the drawing kept with "Wrong?", the report answer and the run made
+    there join the database (the run with a network that reads) once the lock goes."""
+    folder, _mlp_id, cnn_id = trained_home
+    shutil.copytree(folder, digitpad_home)
+    locker = hold_lock(digitpad_home / "runs.db")
+    try:
+        share(mnist)
+        window = MainWindow()
+        qtbot.addWidget(window)
+        window.show()
+        assert window.findChild(QLabel, "workingAside").isVisible()
+        assert "is locked" in window.statusBar().currentMessage()
+        assert window.store.folder.parent == digitpad_home  # beside it, not in /tmp
+        qtbot.waitUntil(lambda: window.draw_tab.predictor is not None, timeout=60_000)
+        window.draw_tab.draw_sample(4)
+        window.draw_tab.correct(9)  # "Wrong?": it is a 9
+        window.select_tab("report")
+        qtbot.keyClicks(window.report_tab.sections["ex1"].answer, "More neurons, fewer errors.")
+        record = record_run(RunSpec(epochs=1, train_limit=2000, seed=3), mnist, window.store)
+        x = mnist.x_test[:200] / 255.0
+        expected = Predictor(run_source(record), engine="keras").predict_batch(x)
+        window.close()
+        # Still locked when the window closed: the work waits beside the database.
+        assert any(p.name.startswith("session-") for p in digitpad_home.iterdir())
+    finally:
+        release(locker)
+
+    # The next DigitPad to open the database (here a command, in a process of its own).
+    opened = subprocess.run(
+        [sys.executable, "-m", "digitpad", "runs"], capture_output=True, text=True, timeout=120
+    )
+    assert opened.returncode == 0, opened.stderr
+    assert "1 run(s), 1 drawing(s) of My digits and 1 report answer(s)" in opened.stderr
+    store = RunStore(digitpad_home)
+    assert not any(p.name.startswith("session-") for p in digitpad_home.iterdir())
+    assert [d.label for d in store.my_digits().drawings()] == [9]
+    assert store.answers().all()["ex1"] == "More neurons, fewer errors."
+    joined = [r for r in store.list_runs() if r.id not in (1, cnn_id)]
+    assert len(joined) == 1 and joined[0].id > cnn_id
+    merged = store.get(joined[0].id)
+    assert merged.result.test_accuracy == record.result.test_accuracy
+    got = Predictor(run_source(merged), engine="keras").predict_batch(x)
+    np.testing.assert_allclose(got, expected, atol=1e-6)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from conftest import fake_result
@@ -189,3 +190,22 @@ def test_a_database_deleted_by_hand_numbers_runs_after_the_saved_folders(tmp_pat
     (tmp_path / "runs" / "run-000007").mkdir(parents=True)
     (tmp_path / "runs" / "run-notes").mkdir()  # not a run's folder: ignored
     assert RunStore(tmp_path).start_run(RunSpec()) == 8
+
+
+def test_a_session_kept_aside_joins_once_and_only_when_its_window_has_ended(tmp_path):
+    from digitpad.core.store.session import end_session, new_session_folder
+
+    main = RunStore(tmp_path)
+    main.start_run(RunSpec())
+    folder = new_session_folder(tmp_path)
+    aside = RunStore(folder)
+    run_id = aside.start_run(RunSpec(epochs=2))
+    aside.finish_run(run_id, fake_result(RunSpec(epochs=2), 0.91))
+    aside.my_digits().add(5, np.zeros((28, 28), np.uint8) + 9)
+    assert RunStore(tmp_path).merged_message is None  # its window (this process) is open
+    end_session(folder)
+    again = RunStore(tmp_path)
+    assert "1 run(s), 1 drawing(s)" in again.merged_message and not folder.exists()
+    assert sorted((r.id, r.spec.epochs) for r in again.list_runs()) == [(1, 10), (2, 2)]
+    assert RunStore(tmp_path).merged_message is None  # not a second time
+    assert len(again.list_runs()) == 2 and len(again.my_digits()) == 1

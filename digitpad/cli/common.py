@@ -70,7 +70,7 @@ def precision_of(args: argparse.Namespace) -> str:
 def open_store() -> RunStore:
     """The data folder's run store, saying so when a damaged database was moved aside."""
     store = RunStore(data_home())
-    for notice in (store.recovery_message, store.unreadable_drawings):
+    for notice in (store.recovery_message, store.merged_message, store.unreadable_drawings):
         if notice:
             print(notice, file=sys.stderr)
     return store

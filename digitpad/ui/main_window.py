@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, QTimer
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget, QWidget
 
 from digitpad.core.inference.predictor import run_source
 from digitpad.core.inference.weights import shipped_name
 from digitpad.core.machine.paths import PACKAGE_DIR, data_home
 from digitpad.core.machine.threads import one_blas_thread
 from digitpad.core.store.runs import RunRecord, RunStore, RunStoreError
+from digitpad.core.store.session import end_session, new_session_folder
 from digitpad.ui.common.background import wait_for_background
 from digitpad.ui.common.lazy_page import LazyPage
 from digitpad.ui.common.saved_values import SavedGroup, ignored_message
@@ -41,21 +42,28 @@ CANVAS_RUNS = 30  # newest runs with a saved network offered in the canvas' mode
 SCORES_DELAY_MS = 1500  # then networks are scored on My digits (after the canvas' one loads)
 
 
-def open_store(home: Path) -> RunStore:
-    """The data folder's run store; if it is locked or read-only, a store in a temporary
-    folder for this session, with a message saying so (drawing and training still work)."""
+def open_store(home: Path) -> tuple[RunStore, str | None]:
+    """The data folder's run store; if it is locked or read-only, a session store beside
+    it (``core.store.session``), whose runs, drawings and answers join the database the
+    next time it opens. Second: why the window works aside, or None when it does not."""
     try:
         store = RunStore(home, timeout=STORE_OPEN_TIMEOUT_S)
         store.timeout = STORE_WRITE_TIMEOUT_S  # once open, wait longer for a busy writer
-        return store
+        return store, None
     except RunStoreError as exc:
-        fallback = Path(tempfile.mkdtemp(prefix="digitpad-session-"))
-        store = RunStore(fallback)
-        store.recovery_message = (
-            f"{exc} Until then, this session's runs are kept in {fallback} and will not "
-            "be listed next time."
-        )
-        return store
+        why = str(exc)
+    try:
+        folder = new_session_folder(home)
+        where = f"{folder.name} beside it; it joins the database the next time DigitPad opens it"
+    except OSError:  # the data folder itself cannot be written: nowhere lasting is left
+        folder = Path(tempfile.mkdtemp(prefix="digitpad-session-"))
+        where = f"{folder}, a temporary folder: export what you want to keep before closing"
+    store = RunStore(folder)
+    store.recovery_message = (
+        f"{why} Until then, what you make in this window (runs, drawings, answers) is kept "
+        f"in {where}."
+    )
+    return store, why
 
 
 def make_inside_view() -> QWidget:
@@ -78,7 +86,8 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(QIcon(str(ICON_PATH)))
         home = data_home()
         self.settings = QSettings(str(home / "settings.ini"), QSettings.Format.IniFormat)
-        self.store = open_store(home)
+        self.home = home
+        self.store, self.working_aside = open_store(home)
         self.loader = ModelLoader(self)
 
         # The GUI never waits on another program's lock: a drawing is kept aside instead.
@@ -103,6 +112,12 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(pages[name], title)
             QShortcut(QKeySequence(f"Ctrl+{number}"), self, lambda n=name: self.select_tab(n))
         self.setCentralWidget(self.tabs)
+        if self.working_aside:  # for as long as the window works aside, not 12 seconds
+            aside = QLabel(
+                "⚠ Working aside: your work is kept beside runs.db", objectName="workingAside"
+            )
+            aside.setToolTip(self.store.recovery_message)
+            self.statusBar().addPermanentWidget(aside)
 
         self.draw_tab.message.connect(self.show_message)
         self.draw_tab.myDigitsChanged.connect(self._on_my_digits_changed)
@@ -120,6 +135,7 @@ class MainWindow(QMainWindow):
         notices = [
             ignored_message(self.settings.fileName(), self._ignored_settings),
             store.recovery_message,
+            store.merged_message,
             store.unreadable_drawings,
         ]
         if store.recovered:
@@ -374,4 +390,15 @@ class MainWindow(QMainWindow):
             self.report_tab.shutdown()  # answers typed in the last moments
         wait_for_background()  # a test-set evaluation or exercise 5 reading in flight
         self.save_settings()
+        if self.working_aside:
+            self._bring_in_session()
         event.accept()
+
+    def _bring_in_session(self) -> None:
+        """This window's session into the real database, if it can be opened now (else
+        the next DigitPad to open it brings it in)."""
+        try:
+            end_session(self.store.folder)
+            RunStore(self.home, timeout=STORE_OPEN_TIMEOUT_S)  # merges ended sessions
+        except (RunStoreError, OSError):
+            pass  # still locked: kept beside it, as the status bar said

@@ -24,6 +24,13 @@ from digitpad.core.store.answers import Answers
 from digitpad.core.store.database import transaction
 from digitpad.core.store.my_digits import RUN_SCORE_SQL, MyDigits, MyDigitsError
 from digitpad.core.store.my_digits import SCHEMA as MY_DIGITS_SCHEMA
+from digitpad.core.store.session import SCHEMA as SESSION_SCHEMA
+from digitpad.core.store.session import (
+    ended_sessions,
+    merge_session,
+    merged_sentence,
+    remove_session,
+)
 
 DB_NAME = "runs.db"
 
@@ -267,6 +274,8 @@ class RunStore:
             else None
         )
         self.answers().add_pending()  # report answers kept aside while it could not be written
+        # Work of windows that could not open this database (see core.store.session).
+        self.merged_message = self.merge_sessions()
 
     # --- set-up -------------------------------------------------------------------------------
 
@@ -279,6 +288,7 @@ class RunStore:
             db.executescript(_SCHEMA)
             db.executescript(MY_DIGITS_SCHEMA)
             db.executescript(ANSWERS_SCHEMA)
+            db.executescript(SESSION_SCHEMA)
             moved = _upgrade(db)
             _relative_model_paths(db)
             _number_after_folders(db, self.folder / "runs")
@@ -312,6 +322,24 @@ class RunStore:
             f"{self.folder / 'runs'} are kept, and new runs are numbered after them: each "
             "old run-NNNNNN/model.keras opens with keras.models.load_model."
         )
+
+    def merge_sessions(self) -> str | None:
+        """Bring in the sessions kept beside this database by windows that have ended;
+        a sentence saying what joined, or None.
+        A session that cannot be merged now (the database busy, a folder that cannot be
+        moved) stays for the next time."""
+        totals, merged = [0, 0, 0], 0
+        for folder in ended_sessions(self.folder):
+            try:
+                RunStore(folder)  # takes in what that session itself kept aside
+                with self._connect() as db:
+                    counts = merge_session(db, self.folder, folder)
+            except (RunStoreError, OSError, sqlite3.DatabaseError):
+                continue
+            remove_session(folder)
+            totals = [t + c for t, c in zip(totals, counts, strict=True)]
+            merged += 1
+        return merged_sentence(tuple(totals), merged)
 
     def _connect(self):
         return transaction(self.path, self.timeout, RunStoreError, rows=True)
