@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -41,7 +42,6 @@ def test_killed_mid_sweep_keeps_finished_runs_and_marks_the_cut_one(tmp_path):
             proc,
             "the quick run ended while the long one trained",
         )
-        time.sleep(0.5)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -86,12 +86,12 @@ def test_locked_database_is_named_and_a_finished_run_survives_it(tmp_path, mnist
 
 
 def read_only_connections(monkeypatch, folder) -> None:
-    """sqlite sees the database in ``folder`` as read-only (the tests run as root, for whom
-    chmod is no bar); databases elsewhere stay writable."""
+    """sqlite sees the database ``folder/runs.db`` as read-only (the tests run as root, for
+    whom chmod is no bar); other databases (a session's beside it) stay writable."""
     real_connect = sqlite3.connect
 
     def connect(path, *args, **kwargs):
-        if not str(path).startswith(str(folder)):
+        if Path(path) != Path(folder) / "runs.db":
             return real_connect(path, *args, **kwargs)
         return real_connect(f"file:{path}?mode=ro", *args, uri=True, **kwargs)
 

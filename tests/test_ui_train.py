@@ -41,6 +41,9 @@ OBJECT_NAMES = [
 ]
 
 
+TICK_MS = 10  # the GUI-thread timer of test_gui_thread_keeps_working_while_training
+
+
 def fill_form(win, epochs: int, train_limit: int, neurons: int = 8, batch: int = 200):
     win.select_tab("train")
     child(win, QComboBox, "modelKindCombo").setCurrentIndex(0)  # MLP
@@ -126,7 +129,6 @@ def test_skip_and_stop_pressed_while_the_workers_load_are_not_lost(window, qtbot
     with qtbot.waitSignal(tab.trainingEnded, timeout=120_000):
         tab.run_specs([tab.form.spec()] * 2)  # random seeds: two runs, one per worker
         qtbot.waitUntil(lambda: tab.running_list.count() == 2, timeout=30_000)
-        assert not batches_seen(tab)  # still loading TensorFlow
         tab.skip_run()  # the first run: ends at once, the other goes on
         qtbot.waitUntil(lambda: len(finished) == 1, timeout=60_000)
         assert finished[0].status == "stopped"
@@ -148,9 +150,9 @@ def test_gui_thread_keeps_working_while_training(window, qtbot):
     """The window's own events (a timer here, clicks for a user) go on while a job trains
     and reports. How long the GUI thread is ever blocked: benchmarks/bench_gui_training.py."""
     qtbot.waitUntil(window.draw_tab.settled, timeout=60_000)
-    fill_form(window, epochs=3, train_limit=20000, neurons=32, batch=100)
+    fill_form(window, epochs=2, train_limit=3000, neurons=32, batch=20)
     ticks, values = [], []
-    timer = QTimer(interval=10)
+    timer = QTimer(interval=TICK_MS)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start()
     tab = window.train_tab
@@ -159,9 +161,13 @@ def test_gui_thread_keeps_working_while_training(window, qtbot):
         qtbot.waitUntil(lambda: batches_seen(tab), timeout=60_000)
         training_from = time.perf_counter()
         tab.progress.valueChanged.connect(values.append)
+    training_to = time.perf_counter()
     timer.stop()
     assert len(set(values)) > 5  # the progress bar moved all along
-    assert sum(t > training_from for t in ticks) > 10  # and the timer kept firing meanwhile
+    # And the timer kept firing meanwhile: a GUI thread blocked most of the time would let
+    # through a small share of its ticks (a tenth if blocked 90 % of the time).
+    fired = sum(training_from < t <= training_to for t in ticks)
+    assert fired >= 0.3 * (training_to - training_from) * 1000 / TICK_MS
 
 
 def test_closing_mid_run_stops_and_waits(qtbot, mnist, digitpad_home):

@@ -113,9 +113,10 @@ class MainWindow(QMainWindow):
             QShortcut(QKeySequence(f"Ctrl+{number}"), self, lambda n=name: self.select_tab(n))
         self.setCentralWidget(self.tabs)
         if self.working_aside:  # for as long as the window works aside, not 12 seconds
-            aside = QLabel(
-                "⚠ Working aside: your work is kept beside runs.db", objectName="workingAside"
+            where = (
+                "beside runs.db" if self.store.folder.parent == home else "in a temporary folder"
             )
+            aside = QLabel(f"⚠ Working aside: your work is kept {where}", objectName="workingAside")
             aside.setToolTip(self.store.recovery_message)
             self.statusBar().addPermanentWidget(aside)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.core.machine.errors import first_line
 from digitpad.core.machine.files import replacing
 from digitpad.core.machine.paths import data_home
 
@@ -160,7 +161,7 @@ def load_dataset(source: str = "auto", path: str | os.PathLike | None = None) ->
         try:
             return _checked(_load_path(Path(path)), strict=False)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-            why = "the file is empty" if isinstance(exc, EOFError) else _first_line(exc)
+            why = "the file is empty" if isinstance(exc, EOFError) else first_line(exc)
             if "pickled" in why:  # numpy's word for a file that is no .npy or .npz at all
                 why = "not a .npz archive"
             raise MnistPathError(
@@ -435,7 +436,3 @@ def take_subset(x: np.ndarray, y: np.ndarray, limit: int | None) -> tuple[np.nda
     if limit is None or limit >= len(x):
         return x, y
     return x[:limit], y[:limit]
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip() or type(exc).__name__).splitlines()[0]

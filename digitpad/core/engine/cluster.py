@@ -37,6 +37,7 @@ from digitpad.core.engine.worker import (
     RunOrder,
     train_order,
 )
+from digitpad.core.machine.errors import first_line
 from digitpad.core.machine.keras_setup import start_tensorflow
 from digitpad.core.nets.results import MODEL_FILES, Progress
 
@@ -94,12 +95,12 @@ class DaskBackend:
             if address.startswith("tls://"):
                 raise ClusterUnavailable(
                     f"cannot open a TLS connection to the Dask scheduler at {address} "
-                    f"({_first_line(exc)}); give this computer the cluster's certificates "
+                    f"({first_line(exc)}); give this computer the cluster's certificates "
                     "through Dask's configuration (distributed.comm.tls.ca-file, "
                     "client.cert and client.key; see docs/cluster.md)"
                 ) from exc
             raise ClusterUnavailable(
-                f"cannot reach the Dask scheduler at {address} ({_first_line(exc)}); start "
+                f"cannot reach the Dask scheduler at {address} ({first_line(exc)}); start "
                 "it with 'dask scheduler' and its workers with 'dask worker "
                 f"{address}', or train on this computer (no --cluster, "
                 f"DIGITPAD_CLUSTER unset)"
@@ -169,7 +170,7 @@ class DaskBackend:
             )
         except Exception as exc:
             raise ClusterUnavailable(
-                f"the Dask cluster at {self.address} did not take the run ({_first_line(exc)})"
+                f"the Dask cluster at {self.address} did not take the run ({first_line(exc)})"
             ) from exc
         self._futures[order.run_id] = future
         future.add_done_callback(lambda f, run_id=order.run_id: self._on_done(run_id, f))
@@ -199,7 +200,7 @@ class DaskBackend:
         raised = getattr(future, "status", "") == "error"
         if raised and not isinstance(exc, RunClaimedBefore | KilledWorker):
             return WorkerResult(run_id, error=f"on the cluster: {describe_error(_root(exc))}")
-        return WorkerLost(run_id, f"its Dask worker was lost ({_first_line(exc)}); the job went on")
+        return WorkerLost(run_id, f"its Dask worker was lost ({first_line(exc)}); the job went on")
 
     def poll(self, timeout: float) -> list[BackendMessage]:
         out = []
@@ -323,11 +324,6 @@ def _root(exc: BaseException) -> BaseException:
         seen.add(id(inner))
         exc = inner
     return exc
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
 
 
 # --- on a Dask worker --------------------------------------------------------------------

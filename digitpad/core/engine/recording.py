@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from digitpad.core.engine.events import WorkerResult
+from digitpad.core.machine.errors import first_line
 from digitpad.core.machine.files import write_bytes
 from digitpad.core.nets.results import MODEL_FILE, MODEL_FILES, WEIGHTS_FILE, RunResult
 from digitpad.core.nets.specs import RunSpec
@@ -43,7 +44,7 @@ def record_outcome(
 
 def describe_error(exc: BaseException) -> str:
     """A one-line message for a failed run, with the remedy where we know one."""
-    text = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+    text = first_line(exc, with_kind=True)
     if isinstance(exc, MemoryError) or "OOM" in text or "out of memory" in text.lower():
         return text + " (out of memory: try a smaller batch size, fewer neurons, or a subset)"
     return text

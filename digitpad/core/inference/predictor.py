@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.core.machine.errors import first_line
 from digitpad.core.machine.keras_setup import (
     BACKEND_LOCK,
     freeze_long_lived_objects,
@@ -266,11 +267,6 @@ def load_weights_into(model, source: ModelSource):
             "expected weights saved from that architecture"
         ) from exc
     return model
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def load_first_available(names, folder: Path | None = None) -> tuple[Predictor, list[str]]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.core.machine.errors import first_line
 from digitpad.core.machine.files import replacing, write_text
 from digitpad.core.store.database import transaction
 from digitpad.core.store.run_refs import RUN_REF_PREFIX
@@ -161,7 +162,7 @@ class MyDigits:
             try:
                 row = _pending_row(json.loads(path.read_text()))
             except (OSError, ValueError) as exc:  # left in place for a person to look at
-                self.left_in_place.append(f"{path} ({_first_line(exc)})")
+                self.left_in_place.append(f"{path} ({first_line(exc)})")
                 continue
             rows.append(row)
             readable.append(path)
@@ -292,10 +293,6 @@ def as_image(image: np.ndarray) -> np.ndarray:
     return np.clip(array, 0, 255).astype(np.uint8)
 
 
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip() or type(exc).__name__).splitlines()[0]
-
-
 def _checked_label(label) -> int:
     if isinstance(label, bool) or int(label) != label or not 0 <= int(label) <= 9:
         raise MyDigitsError(f"a digit's label must be 0 to 9; got {label!r}")
@@ -412,7 +409,7 @@ def read_npz(path: Path) -> NpzDigits:
     except MyDigitsError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise MyDigitsError(f"{path} is not a readable .npz file ({_first_line(exc)})") from exc
+        raise MyDigitsError(f"{path} is not a readable .npz file ({first_line(exc)})") from exc
     if len(y) and (y.min() < 0 or y.max() > 9):
         raise MyDigitsError(f"{path}: labels in y must be whole numbers 0 to 9")
     keep, refused = _usable_images(x)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from digitpad.core.inference.predictor import ModelSource, Predictor, WeightsError, first_line
+from digitpad.core.inference.predictor import ModelSource, Predictor, WeightsError
+from digitpad.core.machine.errors import first_line
 from digitpad.ui.common.background import run_in_background, serial_pool
 
 

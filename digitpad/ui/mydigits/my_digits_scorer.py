@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Signal
 
 from digitpad.core.inference.model_ref import every_network
 from digitpad.core.inference.predictor import ModelSource
+from digitpad.core.machine.errors import first_line
 from digitpad.core.mydigits.personal import PersonalScore, Readings, network_key
 from digitpad.core.store.my_digits import MyDigits
 from digitpad.core.store.runs import RunStore
@@ -95,7 +96,7 @@ class MyDigitsScorer(QObject):
             try:
                 score = self.readings.score(key, source, drawings, self._stopping.is_set)
             except Exception as exc:  # one damaged network must not stop the others
-                report(Scored(key, source, revision, None, problem=describe_problem(exc)))
+                report(Scored(key, source, revision, None, problem=first_line(exc)))
                 continue
             if score is None:  # stopping
                 return
@@ -129,7 +130,3 @@ class MyDigitsScorer(QObject):
         ``timeout_ms``; whether the pass had ended by then."""
         self._stopping.set()
         return self._pool.wait_for_done(timeout_ms)
-
-
-def describe_problem(exc: BaseException) -> str:
-    return (str(exc).strip() or type(exc).__name__).splitlines()[0]
