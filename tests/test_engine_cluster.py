@@ -4,6 +4,7 @@ starts on 127.0.0.1. Runs, models and tables land in this computer's store."""
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import os
 import socket
 import subprocess
@@ -303,3 +304,116 @@ def test_the_command_line_prints_the_warning_once(cluster, capsys, monkeypatch, 
     assert main(["train", "--cluster", cluster, "--neurons", "8", "--train-limit", "600"]) == 0
     err = capsys.readouterr().err
     assert err.count("warning: plain TCP") == 1
+
+
+def class_certificates(folder, names, authority: str = "digitpad-class") -> dict[str, str]:
+    """A certificate authority and one certificate per name (a role: scheduler, worker,
+    a student's client), signed by it, as docs/cluster.md has a teacher make them."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def subject(common_name):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+    def write(name, key, cert) -> None:
+        (folder / f"{name}.key").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        (folder / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(subject(authority))
+        .issuer_name(subject(authority))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    write("ca", ca_key, ca)
+    for name in names:
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject(name))
+            .issuer_name(ca.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False,
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
+        write(name, key, cert)
+    return {name: str(folder / name) for name in ["ca", *names]}
+
+
+def test_each_role_has_its_own_certificate_and_encryption_is_required(tmp_path, mnist):
+    """docs/cluster.md's set-up: the scheduler, the workers and each student's computer
+    hold their own certificate of the class's authority, and the cluster refuses anything
+    unencrypted; a computer whose certificate another authority signed is refused."""
+    import dask
+    from distributed.security import Security
+
+    (tmp_path / "class").mkdir()
+    (tmp_path / "other").mkdir()
+    made = class_certificates(tmp_path / "class", ["scheduler", "worker", "student-ada"])
+    stranger = class_certificates(tmp_path / "other", ["student-eve"], "another-class")
+    cluster_side = Security(
+        require_encryption=True,
+        tls_ca_file=made["ca"] + ".pem",
+        tls_scheduler_cert=made["scheduler"] + ".pem",
+        tls_scheduler_key=made["scheduler"] + ".key",
+        tls_worker_cert=made["worker"] + ".pem",
+        tls_worker_key=made["worker"] + ".key",
+        tls_client_cert=made["worker"] + ".pem",  # the cluster's own internal client
+        tls_client_key=made["worker"] + ".key",
+    )
+
+    def student(certificates, name) -> dict[str, str]:
+        return {
+            "distributed.comm.require-encryption": True,
+            "distributed.comm.tls.ca-file": made["ca"] + ".pem",
+            "distributed.comm.tls.client.cert": certificates[name] + ".pem",
+            "distributed.comm.tls.client.key": certificates[name] + ".key",
+        }
+
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tls://",
+        host="127.0.0.1",
+        security=cluster_side,
+        dashboard_address="127.0.0.1:0",
+    ) as local:
+        address = local.scheduler_address
+        with dask.config.set(student(stranger, "student-eve")):
+            with pytest.raises(BackendError) as refused:
+                DaskBackend(address, timeout=3)
+            assert "\n" not in str(refused.value) and "certificates" in str(refused.value)
+        with dask.config.set(student(made, "student-ada")):
+            backend = DaskBackend(address)
+            store = RunStore(tmp_path / "home")
+            engine = Engine(store, backend)
+            try:
+                events = drive(engine, Job.single(RunSpec(neurons=8, train_limit=600)), mnist)
+            finally:
+                engine.close()
+    (record,) = [e.record for e in events if isinstance(e, RunFinished)]
+    assert record.status == "done", record.error

@@ -86,12 +86,14 @@ def test_locked_database_is_named_and_a_finished_run_survives_it(tmp_path, mnist
 
 
 def read_only_connections(monkeypatch, folder) -> None:
-    """sqlite sees the database ``folder/runs.db`` as read-only (the tests run as root, for
-    whom chmod is no bar); other databases (a session's beside it) stay writable."""
+    """sqlite sees ``folder``'s ``runs.db`` (or ``folder`` itself, a database file) as
+    read-only (the tests run as root, for whom chmod is no bar); other databases (a
+    session's beside it) stay writable."""
     real_connect = sqlite3.connect
+    database = Path(folder) if Path(folder).suffix == ".db" else Path(folder) / "runs.db"
 
     def connect(path, *args, **kwargs):
-        if Path(path) != Path(folder) / "runs.db":
+        if Path(path) != database:
             return real_connect(path, *args, **kwargs)
         return real_connect(f"file:{path}?mode=ro", *args, uri=True, **kwargs)
 

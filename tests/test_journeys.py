@@ -84,23 +84,41 @@ def choose(window, qtbot, name: str) -> None:
     qtbot.waitUntil(lambda: draw.settled() and draw.predictor.name == name, timeout=60_000)
 
 
-def test_results_use_on_canvas_then_the_run_reads_the_drawing(journey, qtbot):
-    window, _mlp_id, cnn_id = journey
+def use_on_canvas(window, qtbot, run_id: int) -> None:
+    """Results → select run ``run_id`` → *Use on canvas*, and wait for its network."""
     window.select_tab("results")
     results = window.results_tab
     results.reload()
     row = next(
         r
         for r in range(results.table.model().rowCount())
-        if results.table.model().index(r, 0).data() == str(cnn_id)
+        if results.table.model().index(r, 0).data() == str(run_id)
     )
     results.table.selectRow(row)
     qtbot.mouseClick(window.findChild(QPushButton, "useOnCanvasButton"), Qt.MouseButton.LeftButton)
     assert window.tabs.currentIndex() == TAB_NAMES.index("draw")
     draw = window.draw_tab
     qtbot.waitUntil(
-        lambda: draw.settled() and draw.predictor.name == f"run {cnn_id}", timeout=60_000
+        lambda: draw.settled() and draw.predictor.name == f"run {run_id}", timeout=60_000
     )
+
+
+def look_inside_shows(window, qtbot, source) -> None:
+    """Open Look inside (if closed) and wait until it shows ``source``'s own layers."""
+    if not window.draw_tab.look_button.isChecked():
+        qtbot.mouseClick(
+            window.findChild(QPushButton, "lookInsideButton"), Qt.MouseButton.LeftButton
+        )
+    view = window.findChild(InsideView, "insideView")
+    qtbot.waitUntil(lambda: view.settled() and view.source == source, timeout=60_000)
+    shown = {m.objectName() for m in view.findChildren(MosaicLabel)}
+    assert shown & {f"layer:{layer.name}" for layer in view.look.layers}
+
+
+def test_results_use_on_canvas_then_the_run_reads_the_drawing(journey, qtbot):
+    window, _mlp_id, cnn_id = journey
+    use_on_canvas(window, qtbot, cnn_id)
+    draw = window.draw_tab
     draw_seven(qtbot, window.findChild(QWidget, "canvas"))
     expected = reading_of(run_source(window.store.get(cnn_id)), window)
     shows(qtbot, window, expected)
@@ -234,6 +252,18 @@ def test_work_made_while_the_database_is_locked_joins_it_when_the_lock_goes(
         record = record_run(RunSpec(epochs=1, train_limit=2000, seed=3), mnist, window.store)
         x = mnist.x_test[:200] / 255.0
         expected = Predictor(run_source(record), engine="keras").predict_batch(x)
+        # The journeys, worked aside: the run from Results onto the canvas, Look inside it,
+        # and its score on My digits.
+        use_on_canvas(window, qtbot, record.id)
+        draw_seven(qtbot, window.findChild(QWidget, "canvas"))
+        shows(qtbot, window, reading_of(run_source(record), window))
+        look_inside_shows(window, qtbot, run_source(record))
+        window.select_tab("mydigits")
+        with qtbot.waitSignal(window.my_digits_tab.scorer.finished, timeout=120_000):
+            window.my_digits_tab.refresh()
+        scores = window.findChild(QTableView, "myScoresTable").model()
+        names = [scores.index(r, 0).data() for r in range(scores.rowCount())]
+        assert f"run {record.id}" in names
         window.close()
         # Still locked when the window closed: the work waits beside the database.
         assert any(p.name.startswith("session-") for p in digitpad_home.iterdir())
