@@ -251,3 +251,41 @@ def test_an_npz_of_text_imports_nothing_and_is_one_line(digitpad_home, tmp_path,
     code, _out, err = run(["mydigits", "import", "{tmp}/odd.npz"], tmp_path, capsys)
     assert code == 2 and err.count("\n") == 1 and "not pixel numbers" in err
     assert len(RunStore(digitpad_home).my_digits()) == 0
+
+
+def test_a_picture_too_large_for_qt_is_called_too_large(tmp_path, capsys):
+    """A PNG whose header says 40,000 x 40,000 pixels (6.4 GB decoded): refused from its
+    header, in words that say why, not "not a readable image"."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 40_000, 40_000, 8, 0, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+    png += chunk(b"IEND", b"")
+    (tmp_path / "huge.png").write_bytes(png)
+    code, _out, err = run(["explain", "{tmp}/huge.png", "--out", "{tmp}/inside"], tmp_path)
+    assert code == 2 and err.count("\n") == 1
+    assert "huge.png is too large to read (40000×40000 pixels" in err
+
+
+def test_ctrl_c_during_report_is_one_line_and_the_earlier_report_stays(
+    lab_home, tmp_path, capsys, monkeypatch
+):
+    from digitpad.cli import main
+
+    out = tmp_path / "report.html"
+    out.write_text("the earlier report")
+
+    def pressed_ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("digitpad.ui.report.export.render_png", pressed_ctrl_c)
+    assert main(["report", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("digitpad report: interrupted (Ctrl+C)") and "\n" not in err
+    assert out.read_text() == "the earlier report"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []

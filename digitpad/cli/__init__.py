@@ -91,6 +91,13 @@ def run_command(args: argparse.Namespace) -> int:
     except (MnistUnavailable, RunStoreError) as exc:
         print(f"digitpad: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl+C where a command has no Stop of its own
+        print(
+            f"\ndigitpad {args.command}: interrupted (Ctrl+C); files it was writing were "
+            "not put in place, earlier ones are as they were",
+            file=sys.stderr,
+        )
+        return 2
     except BrokenPipeError:
         # The reader left early (`digitpad runs --csv | head`): nothing more to say, and
         # the interpreter must not fail again flushing stdout at exit.

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPixmap
 
 from digitpad.core.machine.files import replacing
 
@@ -69,15 +69,31 @@ def scaled_pixmap(image: QImage, width: int, height: int | None = None) -> QPixm
     )
 
 
+def read_image(path: str | Path) -> QImage:
+    """An image file, read; ``ValueError`` naming the file and why it cannot be used (it is
+    missing, too large for Qt to decode, or not a picture)."""
+    reader = QImageReader(str(path))
+    size = reader.size()  # from the file's header: nothing decoded yet
+    limit_mb = reader.allocationLimit()
+    if size.isValid() and limit_mb and size.width() * size.height() * 4 > limit_mb * 2**20:
+        raise ValueError(
+            f"{path} is too large to read ({size.width()}×{size.height()} pixels, more than "
+            f"{limit_mb} MB once decoded): scale it down to a picture of one digit"
+        )
+    image = reader.read()
+    if image.isNull():
+        if not Path(path).is_file():
+            raise ValueError(f"{path} does not exist")
+        raise ValueError(f"{path} is not a readable image (use PNG, JPG or BMP)")
+    return image
+
+
 def read_grey(path: str | Path) -> np.ndarray:
     """An image file as a 2-D uint8 array of grey levels (alpha composited on white).
 
-    Raises ``ValueError`` naming the file when it is not a readable image.
+    Raises ``ValueError`` naming the file when it cannot be used (see ``read_image``).
     """
-    image = QImage(str(path))
-    if image.isNull():
-        raise ValueError(f"{path} is not a readable image (use PNG, JPG or BMP)")
-    return qimage_to_grey(image)
+    return qimage_to_grey(read_image(path))
 
 
 def qimage_to_grey(image: QImage) -> np.ndarray:

@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from digitpad.core.data.preprocess import Stages, image_to_ink
-from digitpad.ui.common.pictures import qimage_to_grey
+from digitpad.ui.common.pictures import qimage_to_grey, read_image
 
 # Strokes are kept in canvas units (0..1 of the side), so they survive resizes and high-DPI
 # scaling; the network's copy is rendered at this fixed resolution (10x MNIST's).
@@ -146,11 +146,10 @@ class DrawingCanvas(QWidget):
 
     def load_image_file(self, path: str) -> bool:
         """Read a picture of a digit; on failure emit ``imageRejected`` and keep the drawing."""
-        image = QImage(path)
-        if image.isNull():
-            self.imageRejected.emit(
-                f"Cannot read {path} as an image: use a PNG, JPG or BMP picture of one digit."
-            )
+        try:
+            image = read_image(path)
+        except ValueError as exc:
+            self.imageRejected.emit(f"Cannot read {exc}; use a PNG, JPG or BMP of one digit.")
             return False
         return self.load_qimage(image)
 

@@ -84,8 +84,8 @@ def read_digit_picture(path: Path) -> np.ndarray:
         raise ValueError("the file is empty")
     try:
         grey = read_grey(path)
-    except ValueError:
-        raise ValueError("not a readable image (PNG, JPG or BMP)") from None
+    except ValueError as exc:  # said without the path, which the report puts first
+        raise ValueError(str(exc).removeprefix(f"{path} ").removeprefix("is ")) from None
     if grey.shape == (SIDE, SIDE):
         # Already MNIST's size: its grey levels as they are (exported sets come back
         # unchanged), turned white-on-black when drawn dark on light.

@@ -4,6 +4,7 @@ plot rendered to PNG (at print resolution) for the exports."""
 from __future__ import annotations
 
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication
@@ -86,5 +87,8 @@ def render_png(figure: FigureData) -> bytes:
         buffer.close()
         return bytes(data.data())
     finally:
-        plot.close()
-        plot.deleteLater()
+        # Deleted now, scene and items with it, while their Python side is whole. Not
+        # close(): it takes the plot's view box out of the scene, and that orphaned tree
+        # of items, left to the garbage collector, was taken apart in Python first; Qt,
+        # deleting it afterwards, called pyqtgraph's sizeHint on half-gone objects.
+        shiboken6.delete(plot)
