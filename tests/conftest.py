@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -243,3 +245,18 @@ def release(proc: subprocess.Popen) -> None:
     proc.kill()
     proc.wait()
     proc.stdout.close()
+
+
+def read_only_connections(monkeypatch, folder) -> None:
+    """sqlite sees ``folder``'s ``runs.db`` (or ``folder`` itself, a database file) as
+    read-only (the tests run as root, for whom chmod is no bar); other databases (a
+    session's beside it) stay writable."""
+    real_connect = sqlite3.connect
+    database = Path(folder) if Path(folder).suffix == ".db" else Path(folder) / "runs.db"
+
+    def connect(path, *args, **kwargs):
+        if Path(path) != database:
+            return real_connect(path, *args, **kwargs)
+        return real_connect(f"file:{path}?mode=ro", *args, uri=True, **kwargs)
+
+    monkeypatch.setattr("digitpad.core.store.runs.sqlite3.connect", connect)

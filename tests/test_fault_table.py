@@ -289,3 +289,25 @@ def test_ctrl_c_during_report_is_one_line_and_the_earlier_report_stays(
     assert err.startswith("digitpad report: interrupted (Ctrl+C)") and "\n" not in err
     assert out.read_text() == "the earlier report"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []
+
+
+@pytest.mark.parametrize("command", ["runs", "report"])
+def test_a_data_folder_that_cannot_be_written_is_still_read(
+    command, lab_home, tmp_path, capsys, monkeypatch
+):
+    """runs and report only read: a database that cannot be written (a read-only folder,
+    a backup mounted read-only) is read as it is, with one line saying so."""
+    from conftest import read_only_connections
+    from digitpad.cli import main
+
+    read_only_connections(monkeypatch, lab_home)
+    before = (lab_home / "runs.db").read_bytes()
+    argv = ["runs", "--csv"] if command == "runs" else ["report", "--out", str(tmp_path / "r.md")]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "cannot be written: reading it as it is" in captured.err
+    if command == "runs":
+        assert captured.out.count("\n") == 6  # the header and the sweep's five runs
+    else:
+        assert "0.9700" in (tmp_path / "r.md").read_text()
+    assert (lab_home / "runs.db").read_bytes() == before

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import fake_result, hold_lock, record_run, release, share
+from conftest import fake_result, hold_lock, read_only_connections, record_run, release, share
 from digitpad.core.nets.specs import RunSpec
 from digitpad.core.store.runs import PENDING_RESULT, RunStore, RunStoreError
 from digitpad.ui import MainWindow
@@ -83,21 +81,6 @@ def test_locked_database_is_named_and_a_finished_run_survives_it(tmp_path, mnist
     assert runs[record.id].result.test_accuracy == record.result.test_accuracy
     assert not list(tmp_path.glob(f"runs/*/{PENDING_RESULT}"))
     assert reopened.integrity() == "ok"
-
-
-def read_only_connections(monkeypatch, folder) -> None:
-    """sqlite sees ``folder``'s ``runs.db`` (or ``folder`` itself, a database file) as
-    read-only (the tests run as root, for whom chmod is no bar); other databases (a
-    session's beside it) stay writable."""
-    real_connect = sqlite3.connect
-    database = Path(folder) if Path(folder).suffix == ".db" else Path(folder) / "runs.db"
-
-    def connect(path, *args, **kwargs):
-        if Path(path) != database:
-            return real_connect(path, *args, **kwargs)
-        return real_connect(f"file:{path}?mode=ro", *args, uri=True, **kwargs)
-
-    monkeypatch.setattr("digitpad.core.store.runs.sqlite3.connect", connect)
 
 
 def test_read_only_database_is_named_with_the_fix(tmp_path, monkeypatch):

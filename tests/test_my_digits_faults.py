@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton, QToolButton, QWidget
-from test_faults import hold_lock, read_only_connections, release
 from test_ui_my_digits import draw_digit, menu_action
 
+from conftest import hold_lock, read_only_connections, release
 from digitpad.core.store.my_digits import PENDING_FOLDER, MyDigitsUnavailable
 from digitpad.core.store.runs import RunStore
 

@@ -26,8 +26,9 @@ from digitpad.core.machine.paths import data_home
 from digitpad.core.nets.precision import PRECISION_HELP, PRECISIONS, default_precision
 from digitpad.core.nets.results import Progress
 from digitpad.core.nets.status import RunStatus
+from digitpad.core.store.database import is_read_only
 from digitpad.core.store.run_summary import summary_line
-from digitpad.core.store.runs import RunStore
+from digitpad.core.store.runs import RunStore, RunStoreError
 
 
 def add_engine_flags(parser: argparse.ArgumentParser) -> None:
@@ -67,9 +68,22 @@ def precision_of(args: argparse.Namespace) -> str:
     return getattr(args, "precision", None) or default_precision()
 
 
-def open_store() -> RunStore:
-    """The data folder's run store, saying so when a damaged database was moved aside."""
-    store = RunStore(data_home())
+def open_store(reading: bool = False) -> RunStore:
+    """The data folder's run store, saying so when a damaged database was moved aside.
+    ``reading``: the command only reads, so a folder that cannot be written is read as it
+    is (with a line saying so) instead of refused."""
+    home = data_home()
+    try:
+        store = RunStore(home)
+    except RunStoreError as exc:
+        if not (reading and (is_read_only(exc) or not os.access(home, os.W_OK))):
+            raise
+        store = RunStore(home, read_only=True)
+        print(
+            f"digitpad: {home} cannot be written: reading it as it is (nothing in it is "
+            "recovered or changed until it can be written)",
+            file=sys.stderr,
+        )
     for notice in (store.recovery_message, store.merged_message, store.unreadable_drawings):
         if notice:
             print(notice, file=sys.stderr)

@@ -56,7 +56,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if stages is None:
         fail(f"digitpad explain: error: {args.image} holds no ink: give a picture of one digit")
     try:
-        source = resolve_model(args.model, open_store())
+        source = resolve_model(args.model, open_store(reading=True))
         predictor = Predictor(source, engine="keras")
         inspector = Inspector.for_spec(source.spec, predictor.keras_model())
     except (ModelRefError, WeightsError) as exc:

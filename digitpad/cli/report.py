@@ -67,7 +67,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         format_of(out)
     except (ValueError, ExportError) as exc:
         fail(f"digitpad report: error: {exc}")
-    store = open_store()
+    store = open_store(reading=True)
     try:
         report = build_report(store, chosen, title=args.title)
     except (ValueError, AnswersUnavailable) as exc:

@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    store = open_store()
+    store = open_store(reading=True)
     ids = store.ordered_ids(model=args.model)
     found = store.rows(ids)
     rows = [found[i] for i in ids if i in found]

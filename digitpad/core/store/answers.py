@@ -32,13 +32,14 @@ class AnswersUnavailable(RuntimeError):
 class Answers:
     """Answers by exercise key (``ex1`` … ``ex9``) in the database at ``path``."""
 
-    def __init__(self, path: Path, timeout: float = 10.0):
+    def __init__(self, path: Path, timeout: float = 10.0, read_only: bool = False):
         self.path = Path(path)
         self.timeout = timeout
+        self.read_only = read_only
         self.pending = self.path.parent / PENDING_FILE
 
     def _db(self):
-        return transaction(self.path, self.timeout, AnswersUnavailable)
+        return transaction(self.path, self.timeout, AnswersUnavailable, read_only=self.read_only)
 
     def all(self) -> dict[str, str]:
         """Every saved answer, with any kept aside (newer) on top."""

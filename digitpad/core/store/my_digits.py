@@ -87,9 +87,12 @@ class MyDigits:
     """The personal set in the SQLite database at ``path`` (the run store's, normally:
     ``RunStore.my_digits()``). Any thread may call it: each call has its own connection."""
 
-    def __init__(self, path: Path, timeout: float = 10.0, create: bool = True):
+    def __init__(
+        self, path: Path, timeout: float = 10.0, create: bool = True, read_only: bool = False
+    ):
         self.path = Path(path)
         self.timeout = timeout
+        self.read_only = read_only
         self.pending_folder = self.path.parent / PENDING_FOLDER
         self._unsaved: list[dict] = []  # kept in memory when not even a file could be written
         self.left_in_place: list[str] = []  # kept-aside files that could not be read, and why
@@ -99,7 +102,7 @@ class MyDigits:
                 db.executescript(SCHEMA)
 
     def _db(self):
-        return transaction(self.path, self.timeout, MyDigitsUnavailable)
+        return transaction(self.path, self.timeout, MyDigitsUnavailable, read_only=self.read_only)
 
     # --- changes ------------------------------------------------------------------------
 

@@ -239,12 +239,16 @@ class RunStore:
     long each statement waits for another process' lock.
     """
 
-    def __init__(self, folder: str | os.PathLike, timeout: float = 10.0):
+    def __init__(self, folder: str | os.PathLike, timeout: float = 10.0, read_only: bool = False):
         # Absolute, once: model paths are read against it, whatever the working folder later.
         self.folder = Path(os.path.abspath(Path(folder).expanduser()))
         self.path = self.folder / DB_NAME
         self.timeout = timeout
+        self.read_only = read_only
         self.recovery_message: str | None = None
+        if read_only:  # for commands that only read, in a folder that cannot be written
+            self._open_for_reading()
+            return
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -278,6 +282,16 @@ class RunStore:
         self.merged_message = self.merge_sessions()
 
     # --- set-up -------------------------------------------------------------------------------
+
+    def _open_for_reading(self) -> None:
+        """Read what is there, change nothing: no schema, no recovery, no merge (each of
+        them writes; they happen the next time the folder can be written)."""
+        if not self.path.is_file():
+            raise RunStoreError(f"there is no run database in {self.folder}")
+        with self._connect() as db:
+            db.execute("SELECT count(*) FROM runs").fetchone()
+        self.interrupted = self.recovered = self.recovered_drawings = 0
+        self.unreadable_drawings = self.merged_message = None
 
     def _initialise(self) -> None:
         with self._connect() as db:
@@ -342,7 +356,9 @@ class RunStore:
         return merged_sentence(tuple(totals), merged)
 
     def _connect(self):
-        return transaction(self.path, self.timeout, RunStoreError, rows=True)
+        return transaction(
+            self.path, self.timeout, RunStoreError, rows=True, read_only=self.read_only
+        )
 
     def _recover_pending_results(self) -> int:
         """Finish runs whose result was kept beside their model because the database could
@@ -482,11 +498,18 @@ class RunStore:
         """The personal set kept in this store's database; ``timeout``: how long a write
         waits for a lock (the window's is short: a drawing it cannot write now is kept
         aside, never waited for)."""
-        return MyDigits(self.path, self.timeout if timeout is None else timeout, create=False)
+        return MyDigits(
+            self.path,
+            self.timeout if timeout is None else timeout,
+            create=False,
+            read_only=self.read_only,
+        )
 
     def answers(self, timeout: float | None = None) -> Answers:
         """The student's answers to the lab's questions, kept in this store's database."""
-        return Answers(self.path, self.timeout if timeout is None else timeout)
+        return Answers(
+            self.path, self.timeout if timeout is None else timeout, read_only=self.read_only
+        )
 
     def model_dir(self, run_id: int) -> Path:
         """Where a run's model files are saved."""
