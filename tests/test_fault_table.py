@@ -236,6 +236,7 @@ def test_a_run_number_beyond_any_is_one_line_and_exit_2(command, digitpad_home, 
     }[command]
     code, _out, err = run(argv, tmp_path, capsys)
     assert code == 2 and err.count("\n") == 1 and "is not a run" in err
+    assert err.startswith(f"digitpad {command}: ")
 
 
 def test_a_report_of_an_exercise_that_does_not_exist_is_refused(lab_home, tmp_path, capsys):
@@ -311,3 +312,18 @@ def test_a_data_folder_that_cannot_be_written_is_still_read(
     else:
         assert "0.9700" in (tmp_path / "r.md").read_text()
     assert (lab_home / "runs.db").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "argv", [["explain", "--help"], ["mydigits", "--help"], ["finetune", "--help"]]
+)
+def test_help_names_only_networks_the_command_takes(argv, tmp_path):
+    """The help lists the shipped networks by the names the commands accept (``cnn`` is
+    the lab's application-2 CNN, which they refuse as a network name)."""
+    from digitpad.core.inference.weights import FALLBACK_ORDER
+
+    code, out, _err = run(argv, tmp_path)
+    assert code == 0
+    text = " ".join(out.split())
+    assert ", ".join(FALLBACK_ORDER) in text
+    assert "cnn," not in text.replace("cnn_deep,", "") and "cnn or" not in text

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from pypdf import PdfReader
 
-from conftest import store_sweep
+from conftest import hold_lock, release, store_sweep
 from digitpad.cli import main
 from digitpad.core.lab.sweeps import PRESETS
 from digitpad.core.report.student_report import build_report
@@ -225,8 +225,13 @@ while True:
 """
 
 
-def test_an_answer_typed_in_the_window_survives_a_killed_process(lab_store, qtbot, mnist):
+@pytest.mark.parametrize("locked", [False, True], ids=["", "database-locked-at-start"])
+def test_an_answer_typed_in_the_window_survives_a_killed_process(lab_store, qtbot, mnist, locked):
+    """Typed, saved, the window killed: the answer is there at the next start. With the
+    database locked when the window opened, it was saved in the window's session beside
+    the database, which joins it once the killed window's process is gone."""
     typed = "The accuracy rises with the neurons; so does the time."
+    locker = hold_lock(lab_store.path) if locked else None
     proc = subprocess.Popen(
         [sys.executable, "-c", KILLED_WINDOW, typed], stdout=subprocess.PIPE, text=True
     )
@@ -236,6 +241,8 @@ def test_an_answer_typed_in_the_window_survives_a_killed_process(lab_store, qtbo
         proc.kill()  # SIGKILL: no close event, nothing flushed on the way out
         proc.wait()
         proc.stdout.close()
+        if locker is not None:
+            release(locker)
     assert RunStore(lab_store.folder).answers().all()["ex1"] == typed
     from conftest import share
     from digitpad.ui import MainWindow

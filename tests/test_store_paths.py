@@ -7,6 +7,8 @@ import json
 import shutil
 import sqlite3
 
+import pytest
+
 from conftest import fake_result
 from digitpad.core.machine.paths import data_home
 from digitpad.core.nets.specs import RunSpec
@@ -89,3 +91,24 @@ def test_a_relative_data_home_is_resolved_once(tmp_path, monkeypatch):
     monkeypatch.chdir(elsewhere)  # the window's working folder changed later
     assert store.get(run_id).has_model
     assert RunStore("../my-lab").folder == home  # a relative folder, read once too
+
+
+def test_a_file_written_for_the_user_is_whole_or_the_earlier_one_stays(tmp_path):
+    """core.machine.files, under every export: a write that fails half-way (a full disk,
+    a crash) leaves the earlier file as it was and nothing beside it; a read-only file is
+    refused, whoever runs DigitPad."""
+    from digitpad.core.machine.files import WriteRefused, replacing, write_text
+
+    target = tmp_path / "runs.csv"
+    write_text(target, "the earlier export")
+    with pytest.raises(OSError, match="No space left"), replacing(target) as partial:
+        partial.write_text("half of the new ")
+        raise OSError(28, "No space left on device")
+    assert target.read_text() == "the earlier export"
+    assert [p.name for p in tmp_path.iterdir()] == ["runs.csv"]
+    write_text(target, "the new export")
+    assert target.read_text() == "the new export"
+    target.chmod(0o444)
+    with pytest.raises(WriteRefused, match="read-only"):
+        write_text(target, "over a file made read-only")
+    assert target.read_text() == "the new export"
