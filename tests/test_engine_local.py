@@ -145,7 +145,7 @@ def test_ctrl_c_reaches_the_workers_without_cutting_their_run(tmp_path, mnist):
 def test_a_grown_worker_is_replaced_between_runs_and_the_job_goes_on(tmp_path, mnist):
     store = RunStore(tmp_path)
     engine = Engine(store, LocalBackend(jobs=1, recycle_mib=-1))  # "grown" after every run
-    job = Job.plan((small(n, limit=600, seed=n), None) for n in (8, 9, 10))
+    job = Job.plan((small(n, limit=600, seed=n), None) for n in (8, 9))
     try:
         events = drive(engine, job, mnist)
         # A job after a retired worker goes to a fresh one, not to the closing one.
@@ -153,8 +153,8 @@ def test_a_grown_worker_is_replaced_between_runs_and_the_job_goes_on(tmp_path, m
     finally:
         engine.close()
     records = [e.record for e in events + again if isinstance(e, RunFinished)]
-    assert [r.status for r in records] == ["done"] * 4
-    assert len({r.result.trained_pid for r in records}) == 4  # one fresh worker per run
+    assert [r.status for r in records] == ["done"] * 3
+    assert len({r.result.trained_pid for r in records}) == 3  # one fresh worker per run
 
 
 def test_a_worker_killed_between_two_jobs_is_replaced_quietly(tmp_path, mnist):

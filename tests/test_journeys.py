@@ -227,12 +227,14 @@ def test_a_fresh_window_switches_between_shipped_and_trained_networks(trained_ho
     assert lines[len(order)] == "done"
 
 
-def test_work_made_while_the_database_is_locked_joins_it_when_the_lock_goes(
-    trained_home, digitpad_home, qtbot, mnist
+def test_every_journey_with_the_database_locked_at_start_and_its_work_joining_later(
+    trained_home, digitpad_home, qtbot, mnist, styled_digits
 ):
-    """A window opened while another program holds runs.db: it says so for as long as it
-    works aside, and the drawing kept with "Wrong?", the report answer and the run made
-    there join the database (the run with a network that reads) once the lock goes."""
+    """A window opened while another program holds runs.db says so for as long as it works
+    aside. There, the journeys: runs trained aside on the canvas and in Look inside with
+    the shipped networks, Results → Use on canvas, their scores on My digits, teach it and
+    the taught network on the canvas, a drawing kept with "Wrong?" and a report answer.
+    Once the lock goes, all of it joins the database, the runs with networks that read."""
     folder, _mlp_id, cnn_id = trained_home
     shutil.copytree(folder, digitpad_home)
     locker = hold_lock(digitpad_home / "runs.db")
@@ -245,25 +247,49 @@ def test_work_made_while_the_database_is_locked_joins_it_when_the_lock_goes(
         assert "is locked" in window.statusBar().currentMessage()
         assert window.store.folder.parent == digitpad_home  # beside it, not in /tmp
         qtbot.waitUntil(lambda: window.draw_tab.predictor is not None, timeout=60_000)
+        mlp = record_run(RunSpec(epochs=1, train_limit=2000, seed=4), mnist, window.store)
+        cnn = record_run(
+            RunSpec(model="cnn", epochs=1, train_limit=2000, seed=4), mnist, window.store
+        )
+        x = mnist.x_test[:200] / 255.0
+        expected = Predictor(run_source(cnn), engine="keras").predict_batch(x)
+
+        use_on_canvas(window, qtbot, cnn.id)
+        window.draw_tab.use_run(mlp)  # as Results → Use on canvas does
+        draw_seven(qtbot, window.findChild(QWidget, "canvas"))
+        for name in [f"run {cnn.id}", "best", f"run {mlp.id}", "mlp", f"run {cnn.id}"]:
+            choose(window, qtbot, name)
+            source = window.draw_tab.predictor.source
+            shows(qtbot, window, reading_of(source, window), atol=1e-4)
+            look_inside_shows(window, qtbot, source)
+
+        images, labels = styled_digits
+        window.my_digits.add_many(labels, images)
+        tab = window.my_digits_tab
+        window.select_tab("mydigits")
+        with qtbot.waitSignal(tab.scorer.finished, timeout=120_000):
+            tab.refresh()
+        scores = window.findChild(QTableView, "myScoresTable").model()
+        names = [scores.index(r, 0).data() for r in range(scores.rowCount())]
+        assert {f"run {mlp.id}", f"run {cnn.id}"} <= set(names)
+        tab.base_combo.setCurrentIndex(
+            tab.base_combo.findText(f"run {cnn.id}", Qt.MatchFlag.MatchStartsWith)
+        )
+        tab.epochs_spin.setValue(1)
+        with qtbot.waitSignal(window.train_tab.runFinished, timeout=180_000) as finished:
+            qtbot.mouseClick(
+                window.findChild(QPushButton, "teachButton"), Qt.MouseButton.LeftButton
+            )
+        taught = finished.args[0]
+        assert taught.status == "done" and taught.result.finetune.base == f"run {cnn.id}"
+        window.select_tab("draw")
+        choose(window, qtbot, f"run {taught.id}")
+        shows(qtbot, window, reading_of(run_source(taught), window))
+
         window.draw_tab.draw_sample(4)
         window.draw_tab.correct(9)  # "Wrong?": it is a 9
         window.select_tab("report")
         qtbot.keyClicks(window.report_tab.sections["ex1"].answer, "More neurons, fewer errors.")
-        record = record_run(RunSpec(epochs=1, train_limit=2000, seed=3), mnist, window.store)
-        x = mnist.x_test[:200] / 255.0
-        expected = Predictor(run_source(record), engine="keras").predict_batch(x)
-        # The journeys, worked aside: the run from Results onto the canvas, Look inside it,
-        # and its score on My digits.
-        use_on_canvas(window, qtbot, record.id)
-        draw_seven(qtbot, window.findChild(QWidget, "canvas"))
-        shows(qtbot, window, reading_of(run_source(record), window))
-        look_inside_shows(window, qtbot, run_source(record))
-        window.select_tab("mydigits")
-        with qtbot.waitSignal(window.my_digits_tab.scorer.finished, timeout=120_000):
-            window.my_digits_tab.refresh()
-        scores = window.findChild(QTableView, "myScoresTable").model()
-        names = [scores.index(r, 0).data() for r in range(scores.rowCount())]
-        assert f"run {record.id}" in names
         window.close()
         # Still locked when the window closed: the work waits beside the database.
         assert any(p.name.startswith("session-") for p in digitpad_home.iterdir())
@@ -275,14 +301,16 @@ def test_work_made_while_the_database_is_locked_joins_it_when_the_lock_goes(
         [sys.executable, "-m", "digitpad", "runs"], capture_output=True, text=True, timeout=120
     )
     assert opened.returncode == 0, opened.stderr
-    assert "1 run(s), 1 drawing(s) of My digits and 1 report answer(s)" in opened.stderr
+    drawings = len(labels) + 1
+    assert f"3 run(s), {drawings} drawing(s) of My digits and 1 report answer(s)" in (opened.stderr)
     store = RunStore(digitpad_home)
     assert not any(p.name.startswith("session-") for p in digitpad_home.iterdir())
-    assert [d.label for d in store.my_digits().drawings()] == [9]
+    assert len(store.my_digits()) == drawings and 9 in {
+        d.label for d in store.my_digits().drawings()
+    }
     assert store.answers().all()["ex1"] == "More neurons, fewer errors."
-    joined = [r for r in store.list_runs() if r.id not in (1, cnn_id)]
-    assert len(joined) == 1 and joined[0].id > cnn_id
-    merged = store.get(joined[0].id)
-    assert merged.result.test_accuracy == record.result.test_accuracy
-    got = Predictor(run_source(merged), engine="keras").predict_batch(x)
+    joined = [r for r in store.list_runs() if r.id > cnn_id]
+    assert len(joined) == 3
+    merged_cnn = next(r for r in joined if r.spec.model == "cnn" and r.result.finetune is None)
+    got = Predictor(run_source(store.get(merged_cnn.id)), engine="keras").predict_batch(x)
     np.testing.assert_allclose(got, expected, atol=1e-6)
