@@ -71,6 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_mydigits(args: argparse.Namespace) -> int:
     from digitpad.core.inference.model_ref import ModelRefError, resolve_model
     from digitpad.core.inference.predictor import Predictor, WeightsError
+    from digitpad.core.machine.files import write_failure
     from digitpad.core.mydigits.personal import network_key, score_network
     from digitpad.core.store.my_digits import MyDigitsError
 
@@ -89,7 +90,10 @@ def cmd_mydigits(args: argparse.Namespace) -> int:
                 report = import_into(mine, Path(args.path))
                 print(report.text())
                 return 0 if report.added or not report.anything_left_out else 1
-            count = export_from(mine, Path(args.path))
+            try:
+                count = export_from(mine, Path(args.path))
+            except OSError as exc:
+                fail(f"digitpad mydigits export: {write_failure(args.path, exc)}")
             print(f"exported {count} drawing(s) to {args.path}")
             return 0
         if args.eval:
