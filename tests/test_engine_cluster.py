@@ -267,14 +267,19 @@ def test_a_tls_scheduler_trains_with_certificates_from_dasks_configuration(tmp_p
         with dask.config.set(config):
             backend = DaskBackend(address)
             assert backend.warning is None
-            store = RunStore(tmp_path / "home")
-            engine = Engine(store, backend)
-            try:
-                events = drive(engine, Job.single(RunSpec(neurons=8, train_limit=600)), mnist)
-            finally:
-                engine.close()
-    (record,) = [e.record for e in events if isinstance(e, RunFinished)]
+            record = train_one_run(backend, tmp_path / "home", mnist)
     assert record.status == "done", record.error
+
+
+def train_one_run(backend, home, mnist):
+    """One small run through ``backend`` into a store in ``home``; its record."""
+    engine = Engine(RunStore(home), backend)
+    try:
+        events = drive(engine, Job.single(RunSpec(neurons=8, train_limit=600)), mnist)
+    finally:
+        engine.close()
+    (record,) = [e.record for e in events if isinstance(e, RunFinished)]
+    return record
 
 
 @pytest.mark.parametrize(
@@ -408,12 +413,5 @@ def test_each_role_has_its_own_certificate_and_encryption_is_required(tmp_path, 
                 DaskBackend(address, timeout=3)
             assert "\n" not in str(refused.value) and "certificates" in str(refused.value)
         with dask.config.set(student(made, "student-ada")):
-            backend = DaskBackend(address)
-            store = RunStore(tmp_path / "home")
-            engine = Engine(store, backend)
-            try:
-                events = drive(engine, Job.single(RunSpec(neurons=8, train_limit=600)), mnist)
-            finally:
-                engine.close()
-    (record,) = [e.record for e in events if isinstance(e, RunFinished)]
+            record = train_one_run(DaskBackend(address), tmp_path / "home", mnist)
     assert record.status == "done", record.error

@@ -210,3 +210,34 @@ def test_a_session_kept_aside_joins_once_and_only_when_its_window_has_ended(tmp_
     assert sorted((r.id, r.spec.epochs) for r in again.list_runs()) == [(1, 10), (2, 2)]
     assert RunStore(tmp_path).merged_message is None  # not a second time
     assert len(again.list_runs()) == 2 and len(again.my_digits()) == 1
+
+
+def test_a_session_that_cannot_be_merged_whole_stays_whole(tmp_path, monkeypatch):
+    from digitpad.core.store import session
+    from digitpad.core.store.session import end_session, new_session_folder
+
+    RunStore(tmp_path)
+    folder = new_session_folder(tmp_path)
+    aside = RunStore(folder)
+    for _ in range(2):
+        run_id = aside.start_run(RunSpec())
+        aside.model_dir(run_id).mkdir(parents=True)
+        (aside.model_dir(run_id) / "model.keras").write_bytes(b"a network")
+    end_session(folder)
+    real_replace, calls = os.replace, []
+
+    def second_move_fails(source, target):
+        calls.append(source)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)
+
+    monkeypatch.setattr(session.os, "replace", second_move_fails)
+    store = RunStore(tmp_path)
+    assert store.merged_message is None and store.list_runs() == []
+    assert sorted(p.name for p in (folder / "runs").iterdir()) == ["run-000001", "run-000002"]
+    monkeypatch.undo()
+    again = RunStore(tmp_path)
+    assert "2 run(s)" in again.merged_message and len(again.list_runs()) == 2
+    for record in again.list_runs():  # each network moved to its run's new folder
+        assert (again.model_dir(record.id) / "model.keras").read_bytes() == b"a network"

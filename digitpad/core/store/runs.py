@@ -30,6 +30,7 @@ from digitpad.core.store.session import (
     merge_session,
     merged_sentence,
     remove_session,
+    undo_moves,
 )
 
 DB_NAME = "runs.db"
@@ -344,11 +345,13 @@ class RunStore:
         moved) stays for the next time."""
         totals, merged = [0, 0, 0], 0
         for folder in ended_sessions(self.folder):
+            moved: list = []
             try:
                 RunStore(folder)  # takes in what that session itself kept aside
                 with self._connect() as db:
-                    counts = merge_session(db, self.folder, folder)
+                    counts = merge_session(db, self.folder, folder, moved)
             except (RunStoreError, OSError, sqlite3.DatabaseError):
+                undo_moves(moved)  # nothing was recorded: the session stays whole
                 continue
             remove_session(folder)
             totals = [t + c for t, c in zip(totals, counts, strict=True)]

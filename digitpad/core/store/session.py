@@ -61,10 +61,16 @@ def ended_sessions(home: Path) -> list[Path]:
     return found
 
 
-def merge_session(db: sqlite3.Connection, home: Path, folder: Path) -> tuple[int, int, int]:
+Moves = list[tuple[Path, Path]]
+
+
+def merge_session(
+    db: sqlite3.Connection, home: Path, folder: Path, moved: Moves
+) -> tuple[int, int, int]:
     """Copy one session's database into ``db`` (an open transaction on the real database
-    in ``home``) and move its run folders beside the others; (runs, drawings, answers)
-    added. The caller commits, then removes ``folder``; on an error nothing stays moved."""
+    in ``home``) and move its run folders beside the others, each move added to ``moved``;
+    (runs, drawings, answers) added. The caller commits, then removes ``folder``; if the
+    commit fails, ``undo_moves(moved)`` puts the folders back."""
     if db.execute("SELECT 1 FROM merged_sessions WHERE name=?", (folder.name,)).fetchone():
         return (0, 0, 0)  # merged before, its folder not yet removed
     source = sqlite3.connect(folder / "runs.db")
@@ -124,25 +130,21 @@ def merge_session(db: sqlite3.Connection, home: Path, folder: Path) -> tuple[int
         "INSERT INTO merged_sessions (name, merged_at) VALUES (?, ?)",
         (folder.name, datetime.now().isoformat(timespec="seconds")),
     )
-    _move_run_folders(folder, home, numbers)
+    (home / "runs").mkdir(parents=True, exist_ok=True)
+    for old, new in numbers.items():  # each session run's folder to its new number
+        source = folder / "runs" / f"run-{old:06d}"
+        if source.is_dir():
+            target = home / "runs" / f"run-{new:06d}"
+            os.replace(source, target)
+            moved.append((source, target))
     return (len(runs), len(drawings), len(answers))
 
 
-def _move_run_folders(folder: Path, home: Path, numbers: dict[int, int]) -> None:
-    """Each session run's folder to its new number; all moved back if one cannot be."""
-    moved: list[tuple[Path, Path]] = []
-    (home / "runs").mkdir(parents=True, exist_ok=True)
-    try:
-        for old, new in numbers.items():
-            source = folder / "runs" / f"run-{old:06d}"
-            if source.is_dir():
-                target = home / "runs" / f"run-{new:06d}"
-                os.replace(source, target)
-                moved.append((source, target))
-    except OSError:
-        for source, target in reversed(moved):
+def undo_moves(moved: Moves) -> None:
+    """Put the run folders of a merge that did not happen back where they were."""
+    for source, target in reversed(moved):
+        if target.exists() and not source.exists():
             os.replace(target, source)
-        raise
 
 
 def remove_session(folder: Path) -> None:
