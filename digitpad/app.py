@@ -21,8 +21,10 @@ def run_gui(
     """
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from digitpad.core.machine.files import write_failure
     from digitpad.core.machine.paths import DataFolderError
     from digitpad.ui import MainWindow
+    from digitpad.ui.common.pictures import save_image
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DigitPad")
@@ -45,11 +47,13 @@ def run_gui(
         window.wait_until_ready(SCREENSHOT_WAIT_S)
         if look_inside:
             window.wait_for_inside(SCREENSHOT_WAIT_S)
-        saved = window.grab().save(str(Path(screenshot)))
-        window.close()
-        if not saved:
-            print(f"digitpad: could not write {screenshot}", file=sys.stderr)
+        try:
+            save_image(window.grab().toImage(), Path(screenshot))
+        except OSError as exc:
+            print(f"digitpad: {write_failure(screenshot, exc)}", file=sys.stderr)
             return 1
+        finally:
+            window.close()
         return 0
     window.show()
     return app.exec()

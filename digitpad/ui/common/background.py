@@ -16,6 +16,7 @@ shipped ``best``). A Python thread keeps one thread state for its whole life.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 from collections.abc import Callable
@@ -125,13 +126,12 @@ def run_in_background(
 
 
 _KEEP: set[_Signals] = set()
-_SHARED: list[WorkerThreads] = []
 
 
+@functools.cache
 def _shared_pool() -> WorkerThreads:
-    if not _SHARED:
-        _SHARED.append(WorkerThreads(max(2, os.cpu_count() or 1)))
-    return _SHARED[0]
+    """The pool for calls that need no order of their own (made on first use)."""
+    return WorkerThreads(max(2, os.cpu_count() or 1))
 
 
 def _while_alive(receiver: QObject, callback: Callable[[Any], None]) -> Callable[[Any], None]:
