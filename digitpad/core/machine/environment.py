@@ -47,3 +47,30 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+# Instruction sets that change which kernels TensorFlow's oneDNN picks, so its float sums.
+_KERNEL_FLAGS = ("amx_bf16", "avx512_bf16", "avx512f", "avx2")
+
+
+def processor_name() -> str:
+    """The processor as a run's fingerprint records it: its model name and the widest
+    instruction set TensorFlow's kernels use there (``Intel Xeon (avx512_bf16)``)."""
+    flags = cpu_flags()
+    widest = next((flag for flag in _KERNEL_FLAGS if flag in flags), platform.machine())
+    return f"{cpu_name()} ({widest})"
+
+
+def cpu_flags(cpuinfo: str | None = None) -> set[str]:
+    """The processor's feature flags (Linux: /proc/cpuinfo's ``flags``, or ``Features``
+    on ARM); empty where they cannot be read."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return set()
+    for line in cpuinfo.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() in ("flags", "Features"):
+            return set(value.split())
+    return set()

@@ -54,13 +54,20 @@ def import_keras():
 
 
 _started = False
+_deterministic = False
 
 
-def start_tensorflow(threads: int | None = None) -> None:
+def start_tensorflow(threads: int | None = None, deterministic: bool = True) -> None:
     """Import TensorFlow and let it find its devices, once per process, with its start-up
     lines hidden (see ``native_stderr_hidden``); ``threads`` sets its operations' threads,
-    which only the first call, before any operation, can do."""
-    global _started
+    which only the first call, before any operation, can do.
+
+    Op determinism is turned on here, for the whole process: with it, a seeded run trained
+    again with the same threads and libraries on the same processor gives the same numbers
+    to the last digit (``core.nets.fingerprint``). Its cost is measured in
+    ``benchmarks/bench_determinism.py``, the one caller that passes ``deterministic=False``.
+    """
+    global _started, _deterministic
     with BACKEND_LOCK:
         if _started:
             return
@@ -73,8 +80,30 @@ def start_tensorflow(threads: int | None = None) -> None:
                     tf.config.threading.set_inter_op_parallelism_threads(1)
                 except RuntimeError:  # initialised already in this process: keep its threads
                     pass
+            if deterministic:
+                tf.config.experimental.enable_op_determinism()
+                _deterministic = True
             tf.config.list_physical_devices()  # where CUDA is probed, and says so
         _started = True
+
+
+def training_threads() -> int:
+    """The threads one TensorFlow operation uses in this process (its results depend on
+    it: a convolution split over two threads adds in another order than over one)."""
+    start_tensorflow()
+    import tensorflow as tf
+
+    asked = tf.config.threading.get_intra_op_parallelism_threads()
+    if asked:
+        return asked
+    # TensorFlow's default: every processor this process may run on.
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def op_determinism() -> bool:
+    """Whether TensorFlow's deterministic kernels are on in this process."""
+    start_tensorflow()
+    return _deterministic
 
 
 @contextmanager

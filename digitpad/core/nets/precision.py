@@ -13,7 +13,8 @@ import os
 import platform
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
+
+from digitpad.core.machine.environment import cpu_flags
 
 PRECISIONS = ("auto", "float32", "bfloat16")
 PRECISION_ENV = "DIGITPAD_PRECISION"  # the default of --precision and the Train form
@@ -36,21 +37,6 @@ FLOAT32_KINDS = ("mlp",)
 # in bfloat16 over whole epochs timed up to 1.13x that way on an Intel Xeon); where
 # bfloat16 really pays, it is 1.5-2x.
 MIN_SPEEDUP = 1.3
-
-
-def cpu_flags(cpuinfo: str | None = None) -> set[str]:
-    """The processor's feature flags (Linux: /proc/cpuinfo's ``flags``, or ``Features``
-    on ARM); empty where they cannot be read."""
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return set()
-    for line in cpuinfo.splitlines():
-        name, _, value = line.partition(":")
-        if name.strip() in ("flags", "Features"):
-            return set(value.split())
-    return set()
 
 
 def native_bfloat16(flags: set[str], machine: str) -> bool:

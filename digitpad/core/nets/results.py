@@ -84,6 +84,11 @@ class RunResult:
     versions: dict[str, str] = field(default_factory=dict)
     precision: str = "float32"  # what it trained in (all runs before 0.3 were float32)
     device: str = "cpu"
+    # What the same numbers depend on beside the settings (core.nets.fingerprint); runs
+    # from before 0.4 have none of them.
+    processor: str = ""
+    threads: int = 0
+    deterministic: bool = False
     trained_host: str = ""  # where it trained: machine name and process id
     trained_pid: int = 0
     model_path: str | None = None

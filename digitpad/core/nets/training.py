@@ -13,8 +13,19 @@ import numpy as np
 
 from digitpad.core.data.augmentation import augmented_batches
 from digitpad.core.data.mnist import MnistData, take_subset
-from digitpad.core.machine.environment import device_name, host_name, library_versions
-from digitpad.core.machine.keras_setup import BACKEND_LOCK, freeze_long_lived_objects, import_keras
+from digitpad.core.machine.environment import (
+    device_name,
+    host_name,
+    library_versions,
+    processor_name,
+)
+from digitpad.core.machine.keras_setup import (
+    BACKEND_LOCK,
+    freeze_long_lived_objects,
+    import_keras,
+    op_determinism,
+    training_threads,
+)
 from digitpad.core.nets.models import build_model, input_shape_for, prepare_images
 from digitpad.core.nets.precision import keras_precision
 from digitpad.core.nets.precision import resolve as resolve_precision
@@ -143,6 +154,9 @@ def measured_result(
         versions=library_versions(),
         precision=precision,
         device=device_name(),
+        processor=processor_name(),
+        threads=training_threads(),
+        deterministic=op_determinism(),
         trained_host=host_name(),
         trained_pid=os.getpid(),
     )

@@ -1,0 +1,73 @@
+"""Train a stored run again from its settings and seed, and compare: ``digitpad reproduce``
+and Results' *Reproduce*.
+
+The run trains in a fresh worker process started with the thread count the run trained
+with: TensorFlow's threads are fixed once per process, and the numbers depend on them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+from digitpad.core.data.mnist import MnistData, load_dataset, load_same
+from digitpad.core.machine.keras_setup import start_tensorflow
+from digitpad.core.nets.fingerprint import Comparison, compare
+from digitpad.core.nets.results import RunResult
+from digitpad.core.nets.specs import RunSpec
+from digitpad.core.nets.status import RunStatus
+
+
+class CannotReproduce(ValueError):
+    """The run cannot be trained again to compare (one line says why)."""
+
+
+def reproducible_spec(result: RunResult, run_name: str = "this run") -> RunSpec:
+    """The spec that trains ``result`` again: its settings with the seed it used.
+
+    Raises ``CannotReproduce`` for a run that did not finish, or one that fine-tuned
+    another network on My digits (it did not start from a seed alone).
+    """
+    if result.finetune is not None:
+        raise CannotReproduce(
+            f"{run_name} taught a network your digits (My digits): only runs trained from "
+            "scratch can be trained again; reproduce the network it started from instead"
+        )
+    if result.status != RunStatus.DONE:
+        raise CannotReproduce(
+            f"{run_name} is {result.status}: only finished runs can be trained again to the "
+            "same numbers; train it again from Train instead"
+        )
+    return result.spec.with_changes(seed=result.seed)
+
+
+def train_again(
+    result: RunResult, origin: tuple[str, str, str] | None = None, run_name: str = "this run"
+) -> RunResult:
+    """Train ``result``'s run again in a new process with the threads it trained with.
+
+    ``origin`` is the data's ``MnistData.origin`` (default: where DigitPad finds MNIST).
+    """
+    spec = reproducible_spec(result, run_name)
+    threads = result.threads or None  # runs before 0.4: this machine's default
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        1, mp_context=context, initializer=start_tensorflow, initargs=(threads,)
+    ) as pool:
+        values = pool.submit(_train_in_worker, spec.to_dict(), origin).result()
+    return RunResult.from_dict(values)
+
+
+def reproduce(
+    result: RunResult, origin: tuple[str, str, str] | None = None, run_name: str = "this run"
+) -> tuple[Comparison, RunResult]:
+    """Train ``result``'s run again and compare; returns the comparison and the new result."""
+    again = train_again(result, origin, run_name)
+    return compare(result, again), again
+
+
+def _train_in_worker(spec_values: dict, origin: tuple[str, str, str] | None) -> dict:
+    from digitpad.core.nets.training import train
+
+    data: MnistData = load_same(origin) if origin else load_dataset()
+    return train(RunSpec.from_dict(spec_values), data).to_dict()
