@@ -26,7 +26,7 @@ from digitpad.core.data.preprocess import image_to_ink, to_mnist
 from digitpad.core.inference.predictor import ModelSource, Predictor
 from digitpad.core.machine.environment import cpu_name
 from digitpad.core.machine.paths import PACKAGE_DIR, weights_dir
-from digitpad.ui.common.pictures import read_grey
+from digitpad.render.pictures import read_grey
 from digitpad.ui.draw.canvas import DrawingCanvas
 from digitpad.ui.draw.sample_digits import DIGITS, place, styled_images
 

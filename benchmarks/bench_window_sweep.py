@@ -34,7 +34,7 @@ from PySide6.QtWidgets import QApplication
 
 from digitpad import cli
 from digitpad.core.engine.local import JOBS_ENV
-from digitpad.core.report.student_report import machine_lines
+from digitpad.core.report.machine_text import machine_lines
 from digitpad.ui import MainWindow
 
 

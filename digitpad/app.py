@@ -23,8 +23,8 @@ def run_gui(
 
     from digitpad.core.machine.files import write_failure
     from digitpad.core.machine.paths import DataFolderError
+    from digitpad.render.pictures import save_image
     from digitpad.ui import MainWindow
-    from digitpad.ui.common.pictures import save_image
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DigitPad")

@@ -284,7 +284,7 @@ def test_ctrl_c_during_report_is_one_line_and_the_earlier_report_stays(
     def pressed_ctrl_c(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("digitpad.ui.report.export.render_png", pressed_ctrl_c)
+    monkeypatch.setattr("digitpad.render.report_files.render_png", pressed_ctrl_c)
     assert main(["report", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("digitpad report: interrupted (Ctrl+C)") and "\n" not in err

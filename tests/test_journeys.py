@@ -84,8 +84,8 @@ def choose(window, qtbot, name: str) -> None:
     qtbot.waitUntil(lambda: draw.settled() and draw.predictor.name == name, timeout=60_000)
 
 
-def use_on_canvas(window, qtbot, run_id: int) -> None:
-    """Results → select run ``run_id`` → *Use on canvas*, and wait for its network."""
+def select_run(window, run_id: int) -> None:
+    """Results → select run ``run_id`` in the table."""
     window.select_tab("results")
     results = window.results_tab
     results.reload()
@@ -95,6 +95,11 @@ def use_on_canvas(window, qtbot, run_id: int) -> None:
         if results.table.model().index(r, 0).data() == str(run_id)
     )
     results.table.selectRow(row)
+
+
+def use_on_canvas(window, qtbot, run_id: int) -> None:
+    """Results → select run ``run_id`` → *Use on canvas*, and wait for its network."""
+    select_run(window, run_id)
     qtbot.mouseClick(window.findChild(QPushButton, "useOnCanvasButton"), Qt.MouseButton.LeftButton)
     assert window.tabs.currentIndex() == TAB_NAMES.index("draw")
     draw = window.draw_tab
@@ -123,6 +128,37 @@ def test_results_use_on_canvas_then_the_run_reads_the_drawing(journey, qtbot):
     expected = reading_of(run_source(window.store.get(cnn_id)), window)
     shows(qtbot, window, expected)
     assert draw.prediction_label.text().rstrip("?") == str(int(np.argmax(expected)))
+
+
+def test_results_export_a_run_as_code_and_as_a_checked_network_then_reproduce_it(
+    journey, qtbot, tmp_path
+):
+    import nbformat
+
+    window, _mlp_id, cnn_id = journey
+    results = window.results_tab
+    said: list[str] = []
+    results.message.connect(said.append)
+    select_run(window, cnn_id)
+    assert results.export_as_button.isEnabled() and results.reproduce_button.isEnabled()
+    with qtbot.waitSignal(results.exported, timeout=120_000) as written:
+        results.export_as("notebook", str(tmp_path / "cnn"))
+    notebook = nbformat.read(written.args[0], as_version=4)
+    assert any(f"# run {cnn_id}" in cell.source for cell in notebook.cells)
+    with qtbot.waitSignal(results.exported, timeout=120_000) as written:
+        results.export_as("onnx", str(tmp_path / "cnn"))
+    assert written.args == [str(tmp_path / "cnn.onnx")]
+    assert "10,000 images: the same digit for" in said[-1] and "tolerance 0.0001" in said[-1]
+
+    with qtbot.waitSignal(results.reproduced, timeout=300_000) as done:
+        qtbot.mouseClick(results.reproduce_button, Qt.MouseButton.LeftButton)
+    run_id, comparison = done.args
+    assert run_id == cnn_id and comparison.verdict == "same", comparison.lines()
+    assert said[-1] == f"Run {cnn_id} trained again: same"
+    # The window still works on the run afterwards: it reads a drawing on the canvas.
+    use_on_canvas(window, qtbot, cnn_id)
+    draw_seven(qtbot, window.findChild(QWidget, "canvas"))
+    shows(qtbot, window, reading_of(run_source(window.store.get(cnn_id)), window))
 
 
 def test_every_kind_of_network_on_canvas_and_in_look_inside_switching_in_a_row(journey, qtbot):

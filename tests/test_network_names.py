@@ -30,7 +30,7 @@ def test_the_old_name_cnn_gets_a_one_line_hint(command, tmp_path, capsys, monkey
     if command[0] == "explain":
         import numpy as np
 
-        from digitpad.ui.common.pictures import grey_image, save_image
+        from digitpad.render.pictures import grey_image, save_image
 
         image = np.zeros((28, 28), np.uint8)
         image[8:20, 12:16] = 255

@@ -168,7 +168,7 @@ def test_the_train_form_has_a_precision_that_presets_keep(window):
 def test_the_report_says_what_the_runs_trained_in():
     from types import SimpleNamespace
 
-    from digitpad.core.report.student_report import precision_text
+    from digitpad.core.report.machine_text import precision_text
 
     runs = [SimpleNamespace(precision=p) for p in ["float32"] * 24 + ["bfloat16"]]
     assert precision_text(runs) == "float32 for 24 runs, bfloat16 for 1 run"

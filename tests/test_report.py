@@ -14,10 +14,10 @@ from pypdf import PdfReader
 from conftest import hold_lock, release, store_sweep
 from digitpad.cli import main
 from digitpad.core.lab.sweeps import PRESETS
-from digitpad.core.report.student_report import build_report
+from digitpad.core.report.builder import build_report
 from digitpad.core.store.answers import AnswersUnavailable
 from digitpad.core.store.runs import RunStore
-from digitpad.ui.report.export import ExportError, export
+from digitpad.render.report_files import ExportError, export
 
 
 @pytest.fixture
@@ -303,3 +303,42 @@ def test_a_full_disk_keeps_the_earlier_report_whole(lab_store, qapp, tmp_path, n
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert out.read_bytes() == earlier
     assert [p.name for p in folder.iterdir()] == [name]
+
+
+def test_each_application_opens_with_the_code_that_made_its_runs(lab_store, qapp, tmp_path):
+    report = build_report(lab_store)
+    doc = report.document()
+    ex1 = _done(lab_store, "ex1-20261201-090000")
+    # Markdown: a fenced block, the exercise 1 runs the report shows with their seeds.
+    text = export(doc, tmp_path / "md").read_text()
+    fence = text.index("```python")
+    code = text[fence : text.index("```", fence + 3)]
+    assert text.index("## Code for application 1") < fence < text.index("## Exercise 1")
+    assert "def baseline_model(neurons):" in code and "def CNN_model" not in code
+    for record in ex1:
+        assert f"# run {record.id}" in code and f"seed={record.result.seed}" in code
+    assert "## Code for application 2" in text  # exercise 9 ran
+    # HTML: highlighted by Pygments (inline colours), long lines wrapped.
+    page = export(doc, tmp_path / "report.html").read_text()
+    assert '<pre style="white-space: pre-wrap' in page
+    assert '<span style="color: #008000; font-weight: bold">def</span>' in page
+    # PDF: the code in monospace on pages of its own, nothing cut at the right edge.
+    pdf = PdfReader(export(doc, tmp_path / "report.pdf"))
+    # Text read back without its spacing: highlighting sets each token on its own.
+    pages = ["".join(page.extract_text().split()) for page in pdf.pages]
+    code_pages = [p for p in pages if "deftrain_and_evaluate(run,mnist):" in p]
+    assert (
+        code_pages
+        and "Codeforapplication1" in pages[pages.index(code_pages[0]) - 1] + (code_pages[0])
+    )
+    fonts = {
+        str(font.get("/BaseFont"))
+        for page in pdf.pages
+        for font in (page["/Resources"].get("/Font") or {}).values()
+        for font in [font.get_object()]
+    }
+    assert any("Mono" in name for name in fonts), fonts
+    # The script's longest line is there whole (wrapped, not clipped at the margin).
+    longest = max(report.code[1].source.splitlines(), key=len)
+    assert len(longest) > 80
+    assert "".join(longest.split()) in "".join(pages)

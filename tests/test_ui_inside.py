@@ -138,7 +138,7 @@ def test_explain_writes_every_picture_and_a_summary(qapp, tmp_path, mnist, capsy
     import json
 
     from digitpad.cli import main
-    from digitpad.ui.common.pictures import grey_image, save_image
+    from digitpad.render.pictures import grey_image, save_image
 
     picture = tmp_path / "digit.png"
     digit = int(mnist.y_test[0])

@@ -172,8 +172,9 @@ def test_a_runs_mistakes_go_to_the_canvas_and_its_weights_can_be_saved(
     assert not window.draw_tab.canvas.is_empty()
 
     target = tmp_path / "mine"
-    saved = results.save_weights_as(str(target))
-    assert saved == str(target) + ".weights.h5"
+    with qtbot.waitSignal(results.exported, timeout=60_000) as written:
+        results.export_as("weights", str(target))
+    assert written.args == [str(target) + ".weights.h5"]
     copy = Predictor(ModelSource("copy", record.spec, tmp_path / "mine.weights.h5"))
     original = Predictor(run_source(record))
     x = mnist.x_test[:50].astype(np.float32) / 255

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QTableView
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QTextBrowser,
+)
 from test_ui_lab import choose_preset, table_cells
 
 from conftest import child
@@ -35,6 +42,16 @@ def test_an_exercise_run_in_the_window_fills_its_report_section_and_exports(
     qtbot.waitUntil(pdf_button.isEnabled, timeout=120_000)
     extra = child(window, QLabel, "extra-ex5").text()
     assert f"Run {run.id}" in extra and "true label" in extra
+    # Exercise 5's own script, highlighted, and what it prints; application 1's code (the
+    # script that made exercise 4's run) above exercise 1; no code for application 2 yet.
+    assert (
+        "model.load_weights" in extra and f"test accuracy {run.result.test_accuracy:.4f}" in extra
+    )
+    code = child(window, QTextBrowser, "code-1")
+    assert code.isVisible() and not child(window, QTextBrowser, "code-2").isVisible()
+    shown = code.toPlainText()
+    assert "def baseline_model(neurons):" in shown and "model.save_weights(WEIGHTS_FILE)" in shown
+    assert f"seed={run.result.seed}" in shown and f"# run {run.id}" in shown
     # An exercise without runs says so and offers to set it up.
     assert "Not run yet" in child(window, QLabel, "status-ex2").text()
     tab.sections["ex4"].answer.setPlainText("The weights are in runs/.")
@@ -44,6 +61,9 @@ def test_an_exercise_run_in_the_window_fills_its_report_section_and_exports(
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(pdf).pages)
     assert f"Run {run.id} reached a test accuracy of {run.result.test_accuracy:.4f}" in text
     assert "The weights are in runs/." in text  # the answer as typed, saved on export
+    assert "Code for application 1" in text and "defbaseline_model(neurons):" in "".join(
+        text.split()
+    )
     assert f"{run.result.test_accuracy:.4f}" in html.read_text()
     assert window.store.answers().all()["ex4"] == "The weights are in runs/."
 

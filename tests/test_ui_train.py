@@ -242,9 +242,19 @@ def test_results_table_sorts_filters_exports_and_deletes(window, qtbot, tmp_path
     with target.open() as f:
         rows = list(csv.reader(f))
     # What people compare first: after the id and the model, status, accuracy on MNIST and
-    # on My digits, and time.
-    assert rows[0][:6] == ["ID", "Model", "Status", "Accuracy", "My digits", "Time (s)"]
-    assert len(rows) == 4
+    # on My digits, and time; the same columns as `digitpad runs --csv`, in the order shown
+    # (sorted by accuracy, ascending), each number as stored, not as the table rounds it.
+    assert rows[0][:6] == [
+        "id",
+        "model",
+        "status",
+        "test_accuracy",
+        "my_digits",
+        "convergence_time",
+    ]
+    assert [int(r[0]) for r in rows[1:]] == [mlp_id, cnn_id, failed_id]
+    stored = window.store.get(cnn_id).result.test_accuracy
+    assert float(rows[2][3]) == stored
 
     table.selectRow(0)
     assert "test accuracy" in results.spec_view.toPlainText()

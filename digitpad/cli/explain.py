@@ -45,8 +45,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from digitpad.core.inference.predictor import Predictor, WeightsError
     from digitpad.core.inside.layers import Inspector
     from digitpad.core.machine.files import write_failure
-    from digitpad.ui.common.pictures import read_grey
-    from digitpad.ui.inside.explain_report import write_explanation
+    from digitpad.render.explain_files import write_explanation
+    from digitpad.render.pictures import read_grey
 
     app = qt_offscreen_app()  # noqa: F841  (pictures only, no window)
     try:

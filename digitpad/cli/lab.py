@@ -109,14 +109,16 @@ def cmd_lab(args: argparse.Namespace) -> int:
     import time
 
     from digitpad.cli.report import write_report
+    from digitpad.core.lab.exercises import FIRST_FIVE
     from digitpad.core.lab.sweep_ids import sweep_key
     from digitpad.core.lab.sweeps import PRESETS
+    from digitpad.core.report.builder import complete_report
     from digitpad.core.report.lab_report import lab_tables
-    from digitpad.core.report.student_report import LabContext, build_report
+    from digitpad.core.report.sections import LabContext
 
     try:
         names = [n.strip() for n in (args.only or ",".join(PRESETS)).split(",") if n.strip()]
-        names = [n for n in names if n != "ex5"]  # exercise 5 comes with exercise 4
+        names = [n for n in names if n != FIRST_FIVE.id]  # it reads exercise 4's weights
         unknown = [n for n in names if n not in PRESETS]
         if unknown:
             raise ValueError(
@@ -129,7 +131,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
         fail(f"digitpad lab: error: {flag_names(str(exc))}")
     report = Path(args.report) if args.report else None
     if report is not None:
-        from digitpad.ui.report.export import ExportError, format_of
+        from digitpad.render.report_files import ExportError, format_of
 
         try:
             format_of(report)
@@ -158,7 +160,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
         # The report of exactly this lab's sweeps, written as `digitpad report` writes it.
         chosen = {sweep_key(sweep_id): sweep_id for sweep_id in job.sweep_ids}
         lab = LabContext(seconds, workers, args.repeats, overrides)
-        written = write_report(build_report(store, chosen, lab=lab), store, report)
+        written = write_report(complete_report(store, chosen, lab=lab, data=data), report)
         print(f"Report written to {written}")
     else:
         for table in lab_tables(job, sweeps).values():

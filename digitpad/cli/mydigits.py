@@ -83,7 +83,7 @@ def cmd_mydigits(args: argparse.Namespace) -> int:
     mine = store.my_digits()
     try:
         if args.action:
-            from digitpad.ui.mydigits.my_digits_files import export_from, import_into
+            from digitpad.render.my_digits_files import export_from, import_into
 
             app = qt_offscreen_app()  # noqa: F841  (images only, no window)
             if args.action == "import":

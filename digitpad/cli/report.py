@@ -56,9 +56,9 @@ def parse_choices(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from digitpad.core.report.student_report import build_report
+    from digitpad.core.report.builder import complete_report
     from digitpad.core.store.answers import AnswersUnavailable
-    from digitpad.ui.report.export import ExportError, format_of
+    from digitpad.render.report_files import ExportError, format_of
 
     started = time.perf_counter()
     out = Path(args.out)
@@ -69,7 +69,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         fail(f"digitpad report: error: {exc}")
     store = open_store(reading=True)
     try:
-        report = build_report(store, chosen, title=args.title)
+        report = complete_report(store, chosen, title=args.title)
     except (ValueError, AnswersUnavailable) as exc:
         fail(f"digitpad report: error: {exc}")
     if not report.has_runs:
@@ -77,7 +77,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             f"digitpad report: no lab runs in {store.folder}: run the lab first "
             "(`digitpad lab`, or one exercise: `digitpad sweep ex1`)"
         )
-    written = write_report(report, store, out)
+    written = write_report(report, out)
     filled = sum(1 for s in report.sections if not s.empty)
     print(
         f"Report written to {written}: {filled} of {len(report.sections)} exercises with runs, "
@@ -86,26 +86,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_first_five(store, report) -> None:
-    """Exercise 5's reading of exercise 4's weights into ``report`` (or why it failed)."""
-    from digitpad.core.data.mnist import MnistUnavailable, shared_mnist
-    from digitpad.core.inference.predictor import WeightsError
-    from digitpad.core.report.student_report import read_exercise_5
-
-    record = report.exercise_4_record()
-    if record is None or not record.has_model:
-        return
-    try:
-        report.set_first_five(read_exercise_5(store, report, shared_mnist()))
-    except (MnistUnavailable, WeightsError, OSError) as exc:
-        report.set_first_five(error=str(exc))
-
-
-def write_report(report, store, out: Path) -> Path:
-    """Exercise 5 read, the figures drawn (Qt, no window), the document written to ``out``."""
-    read_first_five(store, report)
+def write_report(report, out: Path) -> Path:
+    """The figures drawn (Qt, no window) and the document written to ``out``."""
     app = qt_offscreen_app()  # noqa: F841
-    from digitpad.ui.report.export import ExportError, export
+    from digitpad.render.report_files import ExportError, export
 
     try:
         return export(report.document(), out)

@@ -9,7 +9,7 @@ import sys
 
 from digitpad.cli.common import open_store
 from digitpad.core.nets.specs import MODEL_KINDS
-from digitpad.core.store.run_columns import COLUMNS, row_dict
+from digitpad.core.store.run_columns import COLUMNS, csv_rows, row_dict
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,9 +30,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([row_dict(r) for r in rows], indent=1))
     elif args.csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow([*(c.field for c in COLUMNS), "error"])
-        writer.writerows([*row_dict(r).values()] for r in rows)
+        csv.writer(sys.stdout).writerows(csv_rows(rows))  # row by row: a reader may leave
     elif not rows:
         print("No runs yet: train one with 'digitpad train' or from the Train tab.")
     else:

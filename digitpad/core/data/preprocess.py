@@ -284,3 +284,21 @@ def image_to_ink(grey: np.ndarray) -> np.ndarray:
     # Take the paper's own grey (shadows, JPEG noise) off, so it does not count as ink.
     background = float(np.median(border))
     return np.clip((image - background - 0.05) / max(1.0 - background - 0.05, 1e-6), 0.0, 1.0)
+
+
+def digit_from_picture(grey: np.ndarray) -> np.ndarray:
+    """A picture of one digit (0 black .. 255 white) as the 28x28 uint8 image a network
+    reads. A 28x28 picture is taken as it is, its grey levels unchanged (an exported set
+    comes back the same), turned light-on-dark when drawn dark on light; any other size
+    goes through a drawing's preprocessing. ``ValueError`` when it is blank."""
+    grey = np.asarray(grey)
+    if grey.shape == (SIDE, SIDE):
+        border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+        image = 255 - grey if np.median(border) > 127 else grey
+        if image.max() == 0:
+            raise ValueError("the picture is blank")
+        return image.astype(np.uint8)
+    digit = to_mnist(image_to_ink(grey))
+    if digit is None:
+        raise ValueError("the picture is blank")
+    return np.rint(np.clip(digit, 0.0, 1.0) * 255).astype(np.uint8)

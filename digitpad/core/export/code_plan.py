@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from digitpad.core.data.mnist import keras_layout_file
-from digitpad.core.lab.exercises import EXERCISES, FIRST_FIVE, SAVES_WEIGHTS
+from digitpad.core.lab.exercises import EXERCISES, FIRST_FIVE, SAVES_WEIGHTS, source_exercise
 from digitpad.core.lab.stored_sweeps import SweepRuns, default_sweep, exercise_sweeps, load_sweep
 from digitpad.core.lab.sweep_ids import parse_sweep_id
 from digitpad.core.nets.results import RunResult
@@ -19,12 +19,6 @@ from digitpad.core.nets.specs import RunSpec
 from digitpad.core.nets.status import RunStatus
 from digitpad.core.store.run_refs import RUN_REF_PREFIX, parse_run_ref
 from digitpad.core.store.runs import RunRecord, RunStore
-
-# The lab's two applications and their exercises: one script (and Code section) each.
-APPLICATIONS = {
-    1: ("Application 1: the MLP (baseline_model)", ("ex1", "ex2", "ex3", "ex4", "ex5")),
-    2: ("Application 2: the CNN (CNN_model)", ("ex6", "ex7", "ex8", "ex9")),
-}
 
 
 class NothingToExport(ValueError):
@@ -35,13 +29,22 @@ class NothingToExport(ValueError):
 class ScriptRun:
     """One training in a script: the column it fills (None for a single run), its settings
     (seed and precision as it trained), the epochs at which the table reads it (exercise
-    8: one run read at 1, 2, 5, 10 and 20 epochs), and the stored run it reproduces."""
+    8: one run read at 1, 2, 5, 10 and 20 epochs), the stored run it reproduces, and the
+    test accuracy it prints (the run's, or the run's after ``spec.epochs`` epochs when
+    DigitPad read the column from a longer run)."""
 
     column: Any
     spec: RunSpec
     read_at: tuple[int, ...]
     run_id: int
     result: RunResult
+    expected: float | None = None
+
+    @property
+    def shortened(self) -> bool:
+        """DigitPad read this column from a longer run: the script trains as many epochs
+        as the column reads (with deterministic training, the same numbers)."""
+        return self.spec.epochs != self.result.spec.epochs
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,7 @@ def run_part(record: RunRecord) -> Part:
     """A single stored run as a script's part."""
     result = finished(record)
     spec = exported_spec(result)
-    run = ScriptRun(None, spec, (), record.id, result)
+    run = ScriptRun(None, spec, (), record.id, result, result.test_accuracy)
     return Part(f"run{record.id}", f"Run {record.id}: {spec.describe()}", "", None, (run,))
 
 
@@ -144,19 +147,36 @@ def sweep_part(stored: SweepRuns) -> Part:
     """A stored sweep (an exercise's or a custom one) as a script's part: its runs in the
     table's column order, each read where the table reads it."""
     sweep = stored.sweep
-    runs: dict[int, ScriptRun] = {}
+    cells_of: dict[int, list] = {}
     for cell, record in stored.cells:
-        if record.result is None or record.status != RunStatus.DONE:
+        if record.result is not None and record.status == RunStatus.DONE:
+            cells_of.setdefault(record.id, []).append((cell, record))
+    order = {value: i for i, value in enumerate(sweep.values)}
+    runs: list[ScriptRun] = []
+    for run_id, pairs in cells_of.items():
+        pairs.sort(key=lambda pair: order.get(pair[0].value, len(order)))
+        result = pairs[0][1].result
+        spec = exported_spec(result)
+        if sweep.param == "epochs" and any(cell.at_epoch for cell, _ in pairs):
+            # Exercise 8: one run, the table reads it after each column's epochs.
+            read_at = tuple(cell.value for cell, _ in pairs)
+            runs.append(
+                ScriptRun(pairs[-1][0].value, spec, read_at, run_id, result, result.test_accuracy)
+            )
             continue
-        earlier = runs.get(record.id)
-        read_at = (*(earlier.read_at if earlier else ()), cell.value) if cell.at_epoch else ()
-        runs[record.id] = ScriptRun(
-            cell.value, exported_spec(record.result), read_at, record.id, record.result
-        )
+        for cell, _ in pairs:
+            if cell.at_epoch and cell.at_epoch != result.epochs_run:
+                # Read from a longer run (the lab trains each setting once): as many
+                # epochs as the column reads give the same numbers.
+                accuracies = result.history.get("val_accuracy", [])
+                got = accuracies[cell.at_epoch - 1] if len(accuracies) >= cell.at_epoch else None
+                short = spec.with_changes(epochs=cell.at_epoch)
+                runs.append(ScriptRun(cell.value, short, (), run_id, result, got))
+            else:
+                runs.append(ScriptRun(cell.value, spec, (), run_id, result, result.test_accuracy))
     if not runs:
         raise NothingToExport(f"sweep {stored.sweep_id} has no finished run")
-    order = {value: i for i, value in enumerate(sweep.values)}
-    ordered = sorted(runs.values(), key=lambda r: (order.get(r.column, len(order)), r.run_id))
+    ordered = sorted(runs, key=lambda r: (order.get(r.column, len(order)), r.run_id))
     read_at_epochs = any(run.read_at for run in ordered)
     return Part(
         sweep.id,
@@ -172,7 +192,7 @@ def sweep_part(stored: SweepRuns) -> Part:
 def first_five_part(ex4_run: RunRecord) -> Part:
     """Exercise 5: exercise 4's saved weights loaded into a fresh network."""
     result = finished(ex4_run)
-    run = ScriptRun(None, exported_spec(result), (), ex4_run.id, result)
+    run = ScriptRun(None, exported_spec(result), (), ex4_run.id, result, result.test_accuracy)
     return Part(FIRST_FIVE.id, FIRST_FIVE.title, FIRST_FIVE.question, None, (run,), first_five=True)
 
 
@@ -203,26 +223,14 @@ def plan_for(store: RunStore, what: str) -> CodePlan:
         keys = [key for key in EXERCISES if key in available_exercises(store)]
         if not keys:
             raise NothingToExport(
-                "no exercise has stored runs yet: run the lab's sweeps first (digitpad lab, "
-                "or Train → Lab exercise)"
+                "no exercise has stored runs yet: run the lab first (digitpad lab, or the "
+                "Train tab's Lab exercises and sweeps)"
             )
         parts = exercise_parts(store, keys)
         return CodePlan("lab", "The MNIST lab, every exercise", "the lab's runs", parts)
     raise NothingToExport(
         f"{what!r} names nothing to export: give a run's number (12 or run:12), a sweep id "
         "(digitpad runs lists them), an exercise (ex1 … ex9) or lab"
-    )
-
-
-def application_plan(store: RunStore, application: int) -> CodePlan | None:
-    """The script that made one application's stored exercises (the report's Code
-    section), or None when it has none yet."""
-    title, keys = APPLICATIONS[application]
-    keys = tuple(key for key in keys if key in available_exercises(store))
-    if not keys:
-        return None
-    return CodePlan(
-        f"application{application}", title, "the report's runs", exercise_parts(store, list(keys))
     )
 
 
@@ -234,22 +242,19 @@ def available_exercises(store: RunStore) -> set[str]:
     return found
 
 
-def exercise_parts(
-    store: RunStore, keys: list[str], chosen: dict[str, str] | None = None
-) -> tuple[Part, ...]:
-    """One part per exercise in ``keys``, from the sweep ``chosen`` names for it (a
-    sweep id per exercise, as the report picks them), else its newest complete one."""
+def exercise_parts(store: RunStore, keys: list[str]) -> tuple[Part, ...]:
+    """One part per exercise in ``keys``, each from the sweep the report shows by default:
+    its newest complete one (else its newest)."""
     stored = exercise_sweeps(store)
     parts: list[Part] = []
     for key in keys:
-        source = FIRST_FIVE.weights_from if key == FIRST_FIVE.id else key
+        source = source_exercise(key)
         sweeps = stored.get(source, [])
-        picked = next((s for s in sweeps if chosen and s.sweep_id == chosen.get(source)), None)
-        picked = picked or default_sweep(sweeps)
+        picked = default_sweep(sweeps)
         if picked is None:
             raise NothingToExport(
-                f"{source} has no stored runs: run it first (digitpad lab --exercise "
-                f"{source}, or Train → Lab exercise)"
+                f"{source} has no stored runs: run it first (digitpad sweep {source}, or "
+                "the Train tab's Lab exercises and sweeps)"
             )
         if key == FIRST_FIVE.id:
             parts.append(first_five_part(picked.cells[0][1]))

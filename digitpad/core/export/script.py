@@ -72,21 +72,24 @@ def part_function_name(part: Part) -> str:
 
 def _docstring(plan: CodePlan) -> str:
     expected = " ".join(f"{a:.4f}" for a in plan.expected_accuracies())
+    about = (
+        f"Made by DigitPad {__version__} on {date.today():%Y-%m-%d} from {plan.made_from}. It "
+        "imports only Keras, numpy and Python's standard library. On the computer that "
+        "trained those runs, with the same library versions, it prints their numbers to the "
+        "last digit; elsewhere they differ a little (another processor sums floats in "
+        "another order)."
+    )
     lines = [
         '"""' + _wrapped(f"{plan.title}, as a plain Keras script.", ""),
         "",
-        f"Made by DigitPad {__version__} on {date.today():%Y-%m-%d} from {plan.made_from}. It "
-        "imports only Keras, numpy and",
-        "Python's standard library. On the computer that trained those runs, with the same",
-        "library versions, it prints their numbers to the last digit; elsewhere they differ",
-        "a little (another processor sums floats in another order).",
+        _wrapped(about, ""),
     ]
     if expected:
         lines += [
             "",
-            "The runs' stored figures, which its last line prints again:",
+            "The runs' stored test accuracies, which its last line prints again:",
             "",
-            f"    {LAST_LINE} {expected}",
+            _wrapped(f"{LAST_LINE} {expected}", "    "),
         ]
     options = " [--exercise EX]" if len(plan.parts) > 1 else ""
     lines += ["", f"Run it: python {plan.name}.py [--mnist FILE]{options}", '"""']
@@ -148,7 +151,14 @@ def _runs_constant(part: Part) -> list[str]:
     ]
     lines.append(f"{name} = [")
     for run in part.runs:
-        lines += [f"    # run {run.run_id}", _wrapped(_settings_text(run.spec) + ",", "    ")]
+        if run.shortened:
+            lines.append(
+                f"    # run {run.run_id}, read by DigitPad after epoch {run.spec.epochs} of its "
+                f"{run.result.spec.epochs}: the same as a {run.spec.epochs}-epoch run"
+            )
+        else:
+            lines.append(f"    # run {run.run_id}")
+        lines.append(_wrapped(_settings_text(run.spec) + ",", "    "))
     lines.append("]")
     read_at = next((run.read_at for run in part.runs if run.read_at), ())
     if read_at:
@@ -214,8 +224,8 @@ def _build(kinds: set[str], bfloat16: bool) -> str:
         ),
     }
     lines = [
-        "def build_and_compile(run):",
-        '    """The run\'s network, compiled as the lab does (its optimizer, its metric)."""',
+        "def build(run):",
+        '    """The run\'s network, its layers in the lab\'s order."""',
     ]
     if bfloat16:
         lines += [
@@ -232,6 +242,12 @@ def _build(kinds: set[str], bfloat16: bool) -> str:
     if bfloat16:
         lines.append('    keras.mixed_precision.set_global_policy("float32")')
     lines += [
+        "    return model",
+        "",
+        "",
+        "def build_and_compile(run):",
+        '    """The run\'s network, compiled as the lab does (its optimizer, its metric)."""',
+        "    model = build(run)",
         '    optimizer = run.get("optimizer", "adam")',
         '    if run.get("learning_rate") is not None:',
         "        optimizer = {",
@@ -434,7 +450,7 @@ def _first_five_body(runs: str) -> list[str]:
     return [
         f"    run = {runs}[0]",
         "    (_, _), (test_images, test_labels) = mnist",
-        "    model = build_and_compile(run)  # a fresh network, never trained",
+        "    model = build(run)  # a fresh network, never trained",
         "    model.load_weights(WEIGHTS_FILE)",
         "    model.summary()",
         '    x_five, _ = prepare(test_images[:5], test_labels[:5], run["model"])',

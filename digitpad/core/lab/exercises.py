@@ -7,6 +7,11 @@ from dataclasses import dataclass
 
 # Every exercise, in the lab's order (LAB.md); all but ex5 are sweeps (lab.sweeps.PRESETS).
 EXERCISES = ("ex1", "ex2", "ex3", "ex4", "ex5", "ex6", "ex7", "ex8", "ex9")
+# The lab's two applications and their exercises: one script (and Code section) each.
+APPLICATIONS = {
+    1: ("Application 1: the MLP (baseline_model)", ("ex1", "ex2", "ex3", "ex4", "ex5")),
+    2: ("Application 2: the CNN (CNN_model)", ("ex6", "ex7", "ex8", "ex9")),
+}
 # The exercise whose script saves its network's weights (``model.save_weights``).
 SAVES_WEIGHTS = "ex4"
 

@@ -15,6 +15,7 @@ from digitpad.core.nets.results import baseline_error
 from digitpad.core.nets.specs import RunSpec
 
 COUNT = 5
+READING_HEADER = ("image", "true label", "predicted", "probability")
 
 
 @dataclass(frozen=True)
@@ -48,29 +49,17 @@ class FirstFive:
     def total_params(self) -> int:
         return sum(layer.params for layer in self.layers)
 
-    def markdown_lines(self) -> list[str]:
-        """The result as the report shows it: the five readings, the error, the summary."""
-        lines = [
-            f"Weights: `{self.weights.name}` loaded into a fresh {self.spec.describe()} model.",
-            "",
-            "| image | true label | predicted | probability |",
-            "|---|---|---|---|",
-        ]
-        for i in range(len(self.labels)):
-            lines.append(
-                f"| {i + 1} | {self.labels[i]} | {self.predicted[i]} | "
-                f"{self.probabilities[i, self.predicted[i]]:.4f} |"
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """The reading as a table's rows, under ``READING_HEADER``."""
+        return [
+            (
+                str(i + 1),
+                str(self.labels[i]),
+                str(self.predicted[i]),
+                f"{self.probabilities[i, self.predicted[i]]:.4f}",
             )
-        lines += [
-            "",
-            f"Error on these five: {self.error_percent:.2f} %",
-            "",
-            "| layer (type) | output shape | params |",
-            "|---|---|---|",
-            *[f"| {r.name} ({r.kind}) | {r.output_shape} | {r.params:,} |" for r in self.layers],
-            f"| **total** | | **{self.total_params:,}** |",
+            for i in range(len(self.labels))
         ]
-        return lines
 
 
 def first_five(spec: RunSpec, weights: str | Path, data: MnistData) -> FirstFive:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from digitpad.core.lab.sweep_ids import parse_sweep_id
+from digitpad.core.machine.markdown import markdown_table
 from digitpad.core.nets.specs import RunSpec
 from digitpad.core.nets.status import RunStatus
 from digitpad.core.store.runs import Cell, RunRecord
@@ -246,10 +247,9 @@ class LabTable:
     values: dict[str, list[float | None]] = field(default_factory=dict)
 
     def to_markdown(self, heading: bool = True) -> str:
-        head = "| | " + " | ".join(self.columns) + " |"
-        rule = "|---|" + "---|" * len(self.columns)
-        body = ["| " + name + " | " + " | ".join(cells) + " |" for name, cells in self.rows]
-        return "\n".join([*([f"**{self.title}**", ""] if heading else []), head, rule, *body])
+        head, *rows = self.to_rows()
+        lines = markdown_table(head, rows)
+        return "\n".join([*([f"**{self.title}**", ""] if heading else []), *lines])
 
     def to_rows(self) -> list[list[str]]:
         """Header then rows, for CSV."""

@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from digitpad.core.machine.markdown import markdown_table
+
 
 @dataclass(frozen=True)
 class Series:
@@ -83,11 +85,22 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Code:
+    """A program and, when it was run, what it printed: highlighted in HTML and the PDF,
+    a fenced block in Markdown. ``title`` names it (the file it is)."""
+
+    source: str
+    title: str = ""
+    output: str = ""
+    language: str = "python"
+
+
+@dataclass(frozen=True)
 class PageBreak:
     pass
 
 
-Block = Heading | Paragraph | Bullets | Table | Figures | Answer | PageBreak
+Block = Heading | Paragraph | Bullets | Table | Figures | Answer | Code | PageBreak
 
 
 @dataclass
@@ -120,12 +133,7 @@ def to_markdown(doc: Document, figure_link: Callable[[FigureData], str]) -> str:
             case Bullets(items, title):
                 out += ([f"**{title}**", ""] if title else []) + [f"- {i}" for i in items] + [""]
             case Table(header, rows):
-                out += [
-                    "| " + " | ".join(_md_cell(c) for c in header) + " |",
-                    "|" + "---|" * len(header),
-                    *["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows],
-                    "",
-                ]
+                out += [*markdown_table(header, rows), ""]
             case Figures(figures):
                 out += [f"![{f.title}]({figure_link(f)})" for f in figures] + [""]
             case Answer(text, title):
@@ -133,13 +141,14 @@ def to_markdown(doc: Document, figure_link: Callable[[FigureData], str]) -> str:
                     f"> {line}" if line else ">" for line in (text.strip() or NO_ANSWER).split("\n")
                 ]
                 out += [f"**{title}**", "", *body, ""]
+            case Code(source, title, output, language):
+                out += [f"**{title}**", ""] if title else []
+                out += [f"```{language}", source.rstrip("\n"), "```", ""]
+                if output:
+                    out += ["It printed:", "", "```text", output.rstrip("\n"), "```", ""]
             case PageBreak():
                 pass
     return "\n".join(out).rstrip() + "\n"
-
-
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 # --- HTML -----------------------------------------------------------------------------------
@@ -222,6 +231,12 @@ def blocks_html(
                 )
             case Figures(figures) if figure_src is not None:
                 out.append(_figure_rows(figures, figure_src, figure_width))
+            case Code(source, title, output, language):
+                if title:
+                    out.append(f"<p{style}><b>{inline_html(title)}</b></p>")
+                out.append(code_html(source, language))
+                if output:
+                    out.append("<p>It printed:</p>" + code_html(output, "text"))
             case Answer(text, title):
                 paragraphs = (text.strip() or NO_ANSWER).split("\n")
                 body = "".join(f"<p>{html.escape(p) or '&nbsp;'}</p>" for p in paragraphs)
@@ -241,6 +256,28 @@ def _figure_rows(
     ]
     rows = ["<tr>" + "".join(cells[i : i + 2]) + "</tr>" for i in range(0, len(cells), 2)]
     return '<table class="figures">' + "".join(rows) + "</table>"
+
+
+# Code on a page: small monospace, long lines wrapped (Qt's layout of the PDF reads only
+# inline styles).
+_CODE_FONT = "font-family: 'DejaVu Sans Mono', monospace; font-size: 7pt"
+_CODE_STYLE = (
+    f"white-space: pre-wrap; {_CODE_FONT}; background: #f6f8fa; border: 1px solid #ddd; "
+    "padding: 4px"
+)
+
+
+def code_html(source: str, language: str = "python") -> str:
+    """``source`` highlighted by Pygments as one ``<pre>`` with inline colours."""
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import get_lexer_by_name
+
+    formatter = HtmlFormatter(noclasses=True, nowrap=True, style="default")
+    body = highlight(source.rstrip("\n"), get_lexer_by_name(language), formatter)
+    # Each coloured token carries the font too: Qt's layout does not pass the <pre>'s on.
+    body = body.replace('<span style="', f'<span style="{_CODE_FONT}; ')
+    return f'<pre style="{_CODE_STYLE}">{body.rstrip()}</pre>'
 
 
 def inline_html(text: str) -> str:

@@ -1,5 +1,5 @@
 """A lab job's own tables, straight from the job's records (the report itself is
-``student_report``, read from the store)."""
+``builder``, read from the store)."""
 
 from __future__ import annotations
 

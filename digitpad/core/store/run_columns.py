@@ -3,6 +3,7 @@ its CSV export, and ``digitpad runs`` (text, CSV and JSON)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from digitpad.core.store.runs import RunRow
@@ -70,3 +71,11 @@ def row_dict(row: RunRow) -> dict[str, Any]:
     out = {column.field: getattr(row, column.field) for column in COLUMNS}
     out["error"] = row.error
     return out
+
+
+def csv_rows(rows: Iterable[RunRow]) -> list[list[Any]]:
+    """Runs as CSV rows: a header of field names, then each run's plain values (numbers at
+    full precision, the error last). The one runs CSV: Results' export and ``runs --csv``."""
+    return [[*(column.field for column in COLUMNS), "error"]] + [
+        list(row_dict(row).values()) for row in rows
+    ]

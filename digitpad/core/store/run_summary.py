@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from digitpad.core.nets.fingerprint import Fingerprint
+from digitpad.core.nets.results import RunResult
 from digitpad.core.store.runs import RunRecord
 
 
@@ -18,6 +20,18 @@ def summary_line(record: RunRecord) -> str:
         f"(baseline error {r.baseline_error:.2f} %), test loss {r.test_loss:.4f}, "
         f"MSE {r.test_mse:.4f}, convergence time {r.convergence_time:.2f} s, "
         f"{r.params} parameters, {r.epochs_run} epoch(s)"
+    )
+
+
+def fingerprint_line(result: RunResult) -> str:
+    """What the run's numbers depend on beyond its settings, and the fingerprint's digest."""
+    if not result.threads:
+        return "fingerprint       not recorded (trained before DigitPad 0.4)"
+    kernels = "deterministic kernels" if result.deterministic else "default kernels"
+    return (
+        f"fingerprint       {Fingerprint.of(result).digest()[:12]}… ({result.processor}, "
+        f"{result.threads} thread{'s' if result.threads != 1 else ''}, {kernels}, "
+        f"{result.precision})"
     )
 
 
@@ -46,6 +60,7 @@ def describe_record(record: RunRecord) -> str:
             f"trained on        {r.where}",
             f"data              {r.data_source} ({r.data_sha256[:12]}…)",
             "versions          " + ", ".join(f"{k} {v}" for k, v in r.versions.items()),
+            fingerprint_line(r),
         ]
         if r.weights_path:
             lines.append(f"weights           {r.weights_path}")

@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from digitpad.core.data.preprocess import Stages, image_to_ink
-from digitpad.ui.common.pictures import qimage_to_grey, read_image
+from digitpad.render.pictures import qimage_to_grey, read_image
 
 # Strokes are kept in canvas units (0..1 of the side), so they survive resizes and high-DPI
 # scaling; the network's copy is rendered at this fixed resolution (10x MNIST's).

@@ -29,7 +29,7 @@ from digitpad.core.inference.predictor import ModelSource, Predictor, run_source
 from digitpad.core.inference.weights import FALLBACK_ORDER, SHIPPED
 from digitpad.core.store.my_digits import CORRECTED, MyDigits, MyDigitsError
 from digitpad.core.store.runs import RunRecord
-from digitpad.ui.common.pictures import grey_image, scaled_pixmap
+from digitpad.render.pictures import grey_image, scaled_pixmap
 from digitpad.ui.common.saved_values import SavedGroup
 from digitpad.ui.common.widgets import add_shortcuts
 from digitpad.ui.draw.canvas import IMAGE_SUFFIXES, DrawingCanvas

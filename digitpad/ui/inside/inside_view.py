@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from digitpad.core.data.preprocess import Stages
 from digitpad.core.inference.predictor import ModelSource, Predictor
+from digitpad.core.inside.descriptions import NOTES, layer_title, weights_title
 from digitpad.core.inside.layers import (
     Inspector,
     LayerOutput,
@@ -35,19 +36,16 @@ from digitpad.core.inside.layers import (
     tile_at,
 )
 from digitpad.core.inside.saliency import Look, Method, look, methods_for, spearman
-from digitpad.ui.common.background import NewestOnly
-from digitpad.ui.common.pictures import scaled_pixmap, signed_image
-from digitpad.ui.inside.inside_pictures import (
-    NOTES,
+from digitpad.render.inside_pictures import (
     STAGE_SIDE,
     Mosaic,
     layer_mosaic,
-    layer_title,
     saliency_picture,
     stage_pictures,
     weights_mosaic,
-    weights_title,
 )
+from digitpad.render.pictures import scaled_pixmap, signed_image
+from digitpad.ui.common.background import NewestOnly
 
 MAP_SIDE = 168
 

@@ -39,10 +39,10 @@ from digitpad.core.mydigits.personal import PersonalScore, score_network
 from digitpad.core.nets.results import FineTuneFigures
 from digitpad.core.store.my_digits import MyDigits, MyDigitsError
 from digitpad.core.store.runs import RunRecord, RunStore
+from digitpad.render.my_digits_files import export_from, import_into
+from digitpad.render.pictures import grey_image, scaled_pixmap
 from digitpad.ui.common.background import run_in_background
 from digitpad.ui.common.confusion_plot import ConfusionPlot
-from digitpad.ui.common.pictures import grey_image, scaled_pixmap
-from digitpad.ui.mydigits.my_digits_files import export_from, import_into
 from digitpad.ui.mydigits.my_digits_scorer import MyDigitsScorer, Scored
 
 ICON_SIDE = 56

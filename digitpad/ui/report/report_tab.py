@@ -2,7 +2,7 @@
 question, the sweep it reports, table, figures, findings and the student's answer), and
 its export to PDF, HTML or Markdown.
 
-Everything shown comes from ``core.report.student_report``: the tab only lays it out,
+Everything shown comes from ``core.report`` (``builder``): the tab only lays it out,
 keeps the answers saved as they are typed, and reads exercise 5 off the GUI thread.
 """
 
@@ -22,28 +22,31 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from digitpad.core.report.document import Bullets, blocks_html
-from digitpad.core.report.student_report import (
-    EXERCISES,
-    StudentReport,
+from digitpad.core.lab.exercises import EXERCISES, FIRST_FIVE, source_exercise
+from digitpad.core.report.builder import (
     build_report,
-    not_run_text,
+    complete_report,
     read_exercise_5,
+    with_first_five,
 )
+from digitpad.core.report.document import Bullets, blocks_html
+from digitpad.core.report.sections import FIRST_OF, StudentReport, code_blocks, not_run_text
 from digitpad.core.store.answers import TITLE_KEY, Answers, AnswersUnavailable
 from digitpad.core.store.runs import RunStore, RunStoreError
+from digitpad.render.report_figures import figure_plot
 from digitpad.ui.common.background import run_in_background
 from digitpad.ui.common.lab_table_view import LabTableView
 from digitpad.ui.common.widgets import button
-from digitpad.ui.report.figures import figure_plot
 
 SAVE_DELAY_MS = 400  # an answer is written this long after the last key (and on close)
 FIGURES_PER_ROW = 3
 FIGURE_HEIGHT = 260
+CODE_HEIGHT = 320
 
 
 class AnswerSaver:
@@ -100,7 +103,7 @@ class SectionView(QFrame):
             "Set it up on the Train tab",
             f"setUp-{key}",
             "Choose this exercise in the Train tab's sweep panel, ready to run",
-            lambda: self.setUpRequested.emit("ex4" if key == "ex5" else key),
+            lambda: self.setUpRequested.emit(source_exercise(key)),
         )
         self.status = QLabel(objectName=f"status-{key}")
         self.status.setWordWrap(True)
@@ -140,7 +143,7 @@ class SectionView(QFrame):
         layout.addWidget(self.answer)
 
     def show_section(self, section) -> None:
-        """Lay out ``section`` (a ``student_report.Section``); the answer box is left as
+        """Lay out ``section`` (a ``sections.Section``); the answer box is left as
         typed (it is the newest text, and saving)."""
         self.heading.setText(section.title)
         self.question.setText(section.question)
@@ -151,18 +154,19 @@ class SectionView(QFrame):
         if section.runs is not None:
             self.picker.setCurrentIndex(max(self.picker.findData(section.runs.sweep_id), 0))
         self.picker.blockSignals(False)
-        self.picker.setEnabled(bool(section.choices) and self.key != "ex5")
-        self.picker.setVisible(self.key != "ex5")
+        reads_another = source_exercise(self.key) != self.key  # exercise 5 shows ex4's
+        self.picker.setEnabled(bool(section.choices) and not reads_another)
+        self.picker.setVisible(not reads_another)
         self.set_up.setVisible(section.empty)
         if section.empty:
             self.status.setText(not_run_text(self.key))
-        elif self.key == "ex5":
+        elif reads_another:
             self.status.setText(f"Reads the weights of exercise 4's sweep {section.runs.sweep_id}.")
         else:
             note = f" {section.note}" if section.note else ""
             self.status.setText(f"<small>{note.strip()}</small>" if note else "")
         self.status.setVisible(bool(self.status.text()))
-        table = section.table if section.key != "ex5" else None
+        table = section.table if not reads_another else None
         self.table.setVisible(table is not None)
         self.table.show_table(table)
         extra = blocks_html(section.extra)
@@ -184,6 +188,27 @@ class SectionView(QFrame):
 
     def _on_pick(self, index: int) -> None:
         self.sweepChosen.emit(self.key, self.picker.itemData(index))
+
+
+class CodeView(QFrame):
+    """An application's code section: the script that made its runs, highlighted."""
+
+    def __init__(self, application: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.application = application
+        self.setObjectName(f"codeSection-{application}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.text = QTextBrowser(objectName=f"code-{application}")
+        self.text.setMinimumHeight(CODE_HEIGHT)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        self.setVisible(False)
+
+    def show_code(self, code) -> None:
+        """Show ``code`` (a ``document.Code``), or hide the section when it is None."""
+        self.setVisible(code is not None)
+        if code is not None:
+            self.text.setHtml(blocks_html(code_blocks(self.application, code)))
 
 
 class ReportTab(QWidget):
@@ -225,7 +250,12 @@ class ReportTab(QWidget):
         self.savers: dict[str, AnswerSaver] = {}
         body = QWidget()
         column = QVBoxLayout(body)
+        self.code_views: dict[int, CodeView] = {}
         for key in EXERCISES:
+            for application, first in FIRST_OF.items():
+                if key == first:
+                    self.code_views[application] = CodeView(application)
+                    column.addWidget(self.code_views[application])
             view = SectionView(key)
             view.sweepChosen.connect(self.choose_sweep)
             view.setUpRequested.connect(self.exerciseRequested)
@@ -280,6 +310,8 @@ class ReportTab(QWidget):
         self.report = report
         for section in report.sections:
             self.sections[section.key].show_section(section)
+        for application, view in self.code_views.items():
+            view.show_code(report.code.get(application))
         filled = sum(1 for s in report.sections if not s.empty)
         self.state.setText(
             f"{filled} of {len(report.sections)} exercises have runs."
@@ -300,7 +332,7 @@ class ReportTab(QWidget):
             return None
         record = report.exercise_4_record()
         if record is not None and record.id in self._five:
-            report.set_first_five(self._five[record.id])
+            with_first_five(report, self._five[record.id])
         return report
 
     def choose_sweep(self, key: str, sweep_id: str) -> None:
@@ -328,19 +360,22 @@ class ReportTab(QWidget):
             self._five[run_id] = five
             shown = self.report.exercise_4_record() if self.report is not None else None
             if shown is not None and shown.id == run_id:  # the report may be rebuilt since
-                self.report.set_first_five(five)
-                self.sections["ex5"].show_section(self.report.section("ex5"))
+                with_first_five(self.report, five)
+                self._show_first_five()
             self._update_buttons()
 
         def failed(why: str) -> None:
             self._reading = None
             if self.report is not None:
-                self.report.set_first_five(error=why)
-                self.sections["ex5"].show_section(self.report.section("ex5"))
+                with_first_five(self.report, error=why)
+                self._show_first_five()
             self._update_buttons()
 
         run_in_background(read, done, failed, self)
         self._update_buttons()
+
+    def _show_first_five(self) -> None:
+        self.sections[FIRST_FIVE.id].show_section(self.report.section(FIRST_FIVE.id))
 
     def _update_buttons(self) -> None:
         ready = self.report is not None and self.report.has_runs and self._reading is None
@@ -375,11 +410,18 @@ class ReportTab(QWidget):
     def export_to(self, path: str | Path) -> Path | None:
         """Write the report as shown (answers as typed) to ``path``; its name picks the
         format. Returns the main file written, None when it failed (the message says why)."""
-        from digitpad.ui.report.export import ExportError, export
+        from digitpad.render.report_files import ExportError, export
 
         self.flush()
-        report = self._build()  # the runs as they are now; the tab's plots are left as shown
-        if report is None or not report.has_runs:
+        # The runs as they are now (the tab's plots are left as shown), exercise 5 as read.
+        try:
+            report = complete_report(
+                self.store, self.chosen, title=self._title(), readings=self._five
+            )
+        except (RunStoreError, AnswersUnavailable, ValueError) as exc:
+            self.message.emit(f"The report was not written: {exc}")
+            return None
+        if not report.has_runs:
             self.message.emit("Nothing to export yet: no exercise has run.")
             return None
         # The answers as they stand in their boxes (a save the database refused included).

@@ -27,8 +27,8 @@ from digitpad.core.inference.weights import SHIPPED
 from digitpad.core.lab.first_five import COUNT, FirstFive, first_five
 from digitpad.core.machine.paths import weights_dir
 from digitpad.core.nets.specs import RunSpec
+from digitpad.render.pictures import grey_image, scaled_pixmap
 from digitpad.ui.common.background import run_in_background
-from digitpad.ui.common.pictures import grey_image, scaled_pixmap
 
 PREVIEW_SIDE = 84
 

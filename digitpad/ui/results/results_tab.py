@@ -1,6 +1,6 @@
 """Results tab: every stored run, sortable and filterable, with curves and specs; a
-sweep's lab table; what a run gets wrong; its weights saved elsewhere or read back
-(exercise 5)."""
+sweep's lab table; what a run gets wrong; a run exported as code or as a checked network
+file, trained again to compare (Reproduce), or its weights read back (exercise 5)."""
 
 from __future__ import annotations
 
@@ -13,27 +13,35 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QSplitter,
     QTableView,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from digitpad.core.engine.reproduce import CannotReproduce, reproduce, reproducible_spec
+from digitpad.core.export.code_plan import plan_for
+from digitpad.core.export.formats import CODE_FORMATS, FORMATS, SUFFIXES, write_code
+from digitpad.core.export.networks import export_network
 from digitpad.core.lab.stored_sweeps import load_sweep
 from digitpad.core.lab.sweep_ids import sweep_key
-from digitpad.core.machine.files import copy_file, csv_text, write_failure, write_text
+from digitpad.core.machine.files import csv_text, write_failure, write_text
 from digitpad.core.nets.specs import MODEL_KINDS
 from digitpad.core.nets.status import RunStatus
+from digitpad.core.store.run_columns import csv_rows
 from digitpad.core.store.run_summary import describe_record
 from digitpad.core.store.runs import RunRecord, RunRow, RunStore, RunStoreError
-from digitpad.ui.common.curves import make_plot
+from digitpad.render.plots import make_plot
+from digitpad.ui.common.background import run_in_background
 from digitpad.ui.common.lazy_page import LazyPage
 from digitpad.ui.common.widgets import add_shortcuts, button
 from digitpad.ui.results.first_five_dialog import FirstFiveDialog
-from digitpad.ui.results.results_model import COLUMNS, ROW_ROLE, RunTableModel
+from digitpad.ui.results.results_model import ROW_ROLE, RunTableModel
 from digitpad.ui.results.run_inspector import RunInspector
 from digitpad.ui.results.sweep_view import SweepView
 
@@ -49,6 +57,15 @@ OVERLAY_COLOURS = [
 ]
 
 
+# Export as…'s choices for the selected run, in its menu's order.
+EXPORT_CHOICES = {
+    "script": "A plain Keras script (.py)…",
+    "notebook": "A Jupyter notebook (.ipynb)…",
+    "keras": "The network as .keras…",
+    "weights": "The lab's weights file (.weights.h5)…",
+    "tflite": "LiteRT (.tflite)…",
+    "onnx": "ONNX (.onnx)…",
+}
 SIZE_PRECISION_ROWS = 15  # rows read to size a column to its content (each costs ~0.4 ms)
 
 
@@ -60,10 +77,13 @@ class ResultsTab(QWidget):
     pinToDraw = Signal(object)  # a RunRecord to add to the Draw tab's network table
     imageToCanvas = Signal(object)
     message = Signal(str)
+    exported = Signal(str)  # the file written, once checked
+    reproduced = Signal(int, object)  # run id, its fingerprint.Comparison
 
     def __init__(self, store: RunStore, parent: QWidget | None = None):
         super().__init__(parent)
         self.store = store
+        self._reproducing: int | None = None
         self.model = RunTableModel(store, self)
 
         self.table = QTableView(objectName="resultsTable")
@@ -117,11 +137,28 @@ class ResultsTab(QWidget):
             "network on your drawing",
             self._pin_selected,
         )
-        self.save_weights_button = button(
-            "Save weights as…",
-            "saveWeightsButton",
-            "Write a copy of the selected run's weights (.weights.h5) where you choose",
-            lambda: self.save_weights_as(),
+        self.export_as_button = QToolButton(objectName="exportAsButton", text="Export as…")
+        self.export_as_button.setToolTip(
+            "The selected run as a plain Keras script or a notebook that prints its numbers "
+            "(the shown sweep's runs too), or its network as a file, checked before it is "
+            "called done"
+        )
+        self.export_as_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export_as_button)
+        for fmt, what in EXPORT_CHOICES.items():
+            action = menu.addAction(what)
+            action.setObjectName(f"exportAs-{fmt}")
+            action.triggered.connect(lambda _=False, fmt=fmt: self.export_as(fmt))
+        sweep_action = menu.addAction("The shown sweep as a script…")
+        sweep_action.setObjectName("exportAs-sweep")
+        sweep_action.triggered.connect(lambda: self.export_as("script", sweep=True))
+        self.export_as_button.setMenu(menu)
+        self.reproduce_button = button(
+            "Reproduce",
+            "reproduceButton",
+            "Train the selected run again from its settings and seed, and compare every "
+            "figure: same, within tolerance (another processor), or what differs",
+            lambda: self.reproduce_selected(),
         )
         self.first_five_button = button(
             "First five…",
@@ -141,7 +178,8 @@ class ResultsTab(QWidget):
             refresh,
             self.use_button,
             self.pin_button,
-            self.save_weights_button,
+            self.export_as_button,
+            self.reproduce_button,
             self.first_five_button,
             self.delete_button,
             self.export_button,
@@ -296,7 +334,9 @@ class ResultsTab(QWidget):
         one_model = len(selected) == 1 and selected[0].has_model
         self.use_button.setEnabled(one_model)
         self.pin_button.setEnabled(any(row.has_model for row in selected))
-        self.save_weights_button.setEnabled(one_model)
+        one_done = len(selected) == 1 and selected[0].status == RunStatus.DONE
+        self.export_as_button.setEnabled(one_done or bool(self.sweep_filter.currentData()))
+        self.reproduce_button.setEnabled(one_done and self._reproducing is None)
         if self.details.currentWidget() is self.inspector_page:
             self._inspect_selection()
         self.delete_button.setEnabled(bool(selected))
@@ -338,31 +378,77 @@ class ResultsTab(QWidget):
 
     # --- actions ---------------------------------------------------------------------------
 
-    def save_weights_as(self, path: str | None = None) -> str | None:
-        """Copy the selected run's ``.weights.h5`` (asks where when ``path`` is None)."""
-        selected = self.selected_records()
-        if len(selected) != 1 or not selected[0].has_model:
-            self.message.emit("Select one finished run with a saved network first.")
-            return None
-        record = selected[0]
+    def export_as(self, fmt: str, path: str | None = None, sweep: bool = False) -> None:
+        """Export the selected run (or, with ``sweep``, the sweep shown) as ``fmt`` to
+        ``path`` (asked when None), in the background; ``exported(path)`` when it is
+        written and checked, a message either way."""
+        sweep_id = self.sweep_filter.currentData() if sweep else None
+        selected = self.selected_rows()
+        if sweep and not sweep_id:
+            self.message.emit("Choose a sweep in the Sweep filter first.")
+            return
+        if not sweep and len(selected) != 1:
+            self.message.emit("Select one finished run first.")
+            return
+        what = sweep_id or str(selected[0].id)
         if not path:
+            suffix = SUFFIXES[fmt]
             path, _ = QFileDialog.getSaveFileName(
                 self,
-                "Save weights as",
-                f"run-{record.id}.weights.h5",
-                "Keras weights (*.weights.h5)",
+                f"Export {what} as",
+                f"{what if sweep_id else 'run-' + what}{suffix}",
+                f"{FORMATS[fmt]} (*{suffix})",
             )
             if not path:
-                return None
-        if not path.endswith(".weights.h5"):
-            path += ".weights.h5"  # Keras 3 only loads weights files named so
+                return
+        store = self.store
+
+        def work():
+            if fmt in CODE_FORMATS:
+                plan = plan_for(store, what)
+                return [f"Exported {plan.title} to {write_code(plan, fmt, path)}"], path
+            report = export_network(store, int(what), fmt, path)
+            return report.lines(), str(report.path)
+
+        def done(outcome) -> None:
+            lines, written = outcome
+            self.message.emit(" ".join(line.strip() for line in lines))
+            self.exported.emit(written)
+
+        run_in_background(work, done, lambda why: self.message.emit(f"Not exported: {why}"), self)
+
+    def reproduce_selected(self) -> None:
+        """Train the selected run again in the background and say how its numbers compare;
+        ``reproduced(run id, comparison)`` when done."""
+        selected = self.selected_records()
+        if len(selected) != 1 or selected[0].result is None:
+            self.message.emit("Select one finished run first.")
+            return
+        record = selected[0]
         try:
-            copy_file(record.result.weights_path, path)
-        except OSError as exc:
-            self.message.emit(f"Weights not saved: {write_failure(path, exc)}")
-            return None
-        self.message.emit(f"Run {record.id}'s weights saved to {path}")
-        return path
+            reproducible_spec(record.result, f"run {record.id}")
+        except CannotReproduce as exc:
+            self.message.emit(str(exc))
+            return
+        self._reproducing = record.id
+        self.reproduce_button.setEnabled(False)
+        self.message.emit(f"Training run {record.id} again to compare its numbers…")
+
+        def done(outcome) -> None:
+            comparison, _ = outcome
+            self._reproducing = None
+            self._on_selection()
+            self.message.emit(f"Run {record.id} trained again: " + "; ".join(comparison.lines()))
+            self.reproduced.emit(record.id, comparison)
+
+        def failed(why: str) -> None:
+            self._reproducing = None
+            self._on_selection()
+            self.message.emit(f"Run {record.id} could not be trained again: {why}")
+
+        run_in_background(
+            lambda: reproduce(record.result, run_name=f"run {record.id}"), done, failed, self
+        )
 
     def open_first_five(self) -> FirstFiveDialog:
         """Exercise 5 on the selected run's weights, or the shipped exercise 4 weights."""
@@ -405,19 +491,17 @@ class ResultsTab(QWidget):
         self.model.remove_ids(set(ids))
 
     def export_csv(self, path: str | None = None) -> str | None:
-        """Write the visible rows, as shown, to a CSV file (asks where when ``path`` is None)."""
+        """Write the visible rows, in the order shown, to a CSV file (asks where when ``path``
+        is None): the same columns and values as ``digitpad runs --csv``."""
         if not path:
             path, _ = QFileDialog.getSaveFileName(
                 self, "Export runs", "runs.csv", "CSV files (*.csv)"
             )
             if not path:
                 return None
-        rows = [[c[0] for c in COLUMNS]] + [
-            [self.model.index(row, col).data() for col in range(len(COLUMNS))]
-            for row in range(self.model.rowCount())
-        ]
+        shown = (self.model.row_at(row) for row in range(self.model.rowCount()))
         try:
-            write_text(path, csv_text(rows))
+            write_text(path, csv_text(csv_rows(row for row in shown if row is not None)))
         except OSError as exc:
             self.message.emit(f"Not exported: {write_failure(path, exc)}")
             return None

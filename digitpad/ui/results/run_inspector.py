@@ -23,9 +23,9 @@ from digitpad.core.nets.evaluation import (
     confusion_matrix,
 )
 from digitpad.core.store.runs import RunRecord
+from digitpad.render.pictures import grey_image, scaled_pixmap
 from digitpad.ui.common.background import run_in_background
 from digitpad.ui.common.confusion_plot import ConfusionPlot
-from digitpad.ui.common.pictures import grey_image, scaled_pixmap
 
 GALLERY_SIZE = 40
 ICON_SIDE = 84  # 28 x 3

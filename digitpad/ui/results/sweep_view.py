@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from digitpad.core.lab.sweeps import LabTable, Sweep, lab_table, metric_pairs
 from digitpad.core.machine.files import csv_text, write_failure, write_text
 from digitpad.core.store.runs import Cell, RunRecord
-from digitpad.ui.common.curves import make_plot
+from digitpad.render.plots import make_plot
 from digitpad.ui.common.lab_table_view import LabTableView
 from digitpad.ui.common.lazy_page import LazyPage
 

@@ -11,20 +11,16 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
 from digitpad.core.data.preprocess import BOX, CENTRE, Stages
+from digitpad.core.inside.descriptions import NOTES
 from digitpad.core.inside.layers import LayerOutput, WeightPictures, tile
-from digitpad.ui.common.pictures import grey_image, overlay, signed_image
+from digitpad.render.pictures import grey_image, overlay, signed_image
 
 STAGE_SIDE = 72
 MOSAIC_WIDTH = 380  # pixels a layer's mosaic may take
 MIN_TILE = 16  # pixels a map or unit takes at least
+
+
 # Layers that change nothing worth a picture when reading, and why.
-NOTES = {
-    "dropout": "passes its input through unchanged when reading; it only drops units "
-    "while training",
-    "flatten": "lays the maps above out as one row of numbers for the dense layer",
-}
-
-
 @dataclass(frozen=True)
 class Mosaic:
     """Small images side by side (``image``, one pixel per value), each with a tip."""
@@ -71,21 +67,6 @@ def stage_pictures(stages: Stages, side: int = STAGE_SIDE) -> list[tuple[QImage,
     ]
 
 
-def layer_title(layer: LayerOutput) -> str:
-    """One line about a layer's output (plain text)."""
-    values = layer.values
-    if layer.kind in NOTES:
-        return (
-            f"{layer.name} ({layer.kind}, {'×'.join(map(str, values.shape))}) {NOTES[layer.kind]}"
-        )
-    if layer.is_maps:
-        h, w = values.shape[:2]
-        what = f"{layer.count} maps of {h}×{w}"
-    else:
-        what = f"{layer.count} units"
-    return f"{layer.name} ({layer.kind}): {what}, values {values.min():.3g} to {values.max():.3g}"
-
-
 def layer_mosaic(layer: LayerOutput) -> Mosaic | None:
     """A layer's feature maps (or units) as a mosaic; ``None`` for layers in ``NOTES``.
 
@@ -113,15 +94,6 @@ def layer_mosaic(layer: LayerOutput) -> Mosaic | None:
     if values.min() < 0:
         return _mosaic(images, tips, signed_image)
     return _mosaic(images, tips, lambda m: grey_image(m, high=high or 1.0))
-
-
-def weights_title(weights: WeightPictures) -> str:
-    h, w = weights.images.shape[1:]
-    what = "filter" if weights.kind == "conv" else "hidden unit"
-    return (
-        f"{weights.layer}: each {what}'s {h}×{w} input weights "
-        "(red raises it, blue lowers it; each picture on its own scale)"
-    )
 
 
 def weights_mosaic(weights: WeightPictures) -> Mosaic:

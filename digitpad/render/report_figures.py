@@ -10,7 +10,7 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from digitpad.core.report.document import FigureData, Series
-from digitpad.ui.common.curves import RUN_COLOURS, make_plot
+from digitpad.render.plots import RUN_COLOURS, make_plot
 
 OURS = (30, 90, 200)
 REPORT = (120, 120, 120)

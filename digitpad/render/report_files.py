@@ -13,7 +13,7 @@ from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocum
 
 from digitpad.core.machine.files import replacing, write_bytes, write_failure, write_text
 from digitpad.core.report.document import Document, FigureData, to_html, to_markdown
-from digitpad.ui.report.figures import render_png
+from digitpad.render.report_figures import render_png
 
 FORMATS = ("pdf", "html", "md")
 PDF_DPI = 300

@@ -1,7 +1,7 @@
 """My digits to and from a folder of PNGs by label (``7/anything.png``), and ``.npz``.
 
-Images are read and written with Qt (no other image library is needed), so this lives
-beside the widgets; the command line uses it too.
+Images are read and written with QtGui (no other image library is needed); what a picture
+means as a digit is the core's rule (``preprocess.digit_from_picture``).
 """
 
 from __future__ import annotations
@@ -11,17 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.core.data.preprocess import image_to_ink, to_mnist
+from digitpad.core.data.preprocess import digit_from_picture
 from digitpad.core.store.my_digits import (
     IMPORTED,
-    SIDE,
     MyDigits,
     MyDigitsError,
-    as_image,
     read_npz,
     write_npz,
 )
-from digitpad.ui.common.pictures import grey_image, read_grey, save_image
+from digitpad.render.pictures import grey_image, read_grey, save_image
 
 
 @dataclass
@@ -86,18 +84,7 @@ def read_digit_picture(path: Path) -> np.ndarray:
         grey = read_grey(path)
     except ValueError as exc:  # said without the path, which the report puts first
         raise ValueError(str(exc).removeprefix(f"{path} ").removeprefix("is ")) from None
-    if grey.shape == (SIDE, SIDE):
-        # Already MNIST's size: its grey levels as they are (exported sets come back
-        # unchanged), turned white-on-black when drawn dark on light.
-        border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-        image = 255 - grey if np.median(border) > 127 else grey
-        if image.max() == 0:
-            raise ValueError("the picture is blank")
-        return image.astype(np.uint8)
-    digit = to_mnist(image_to_ink(grey))
-    if digit is None:
-        raise ValueError("the picture is blank")
-    return as_image(digit)
+    return digit_from_picture(grey)
 
 
 def export_from(my_digits: MyDigits, target: Path) -> int:
