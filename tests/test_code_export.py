@@ -299,3 +299,30 @@ def test_export_on_the_command_line_says_each_bad_request_in_one_line(home, tmp_
 
     done = export(str(mlp_id), "--as", "script", "--out", str(tmp_path / "mine"))
     assert done.returncode == 0 and (tmp_path / "mine.py").exists()
+
+
+def test_on_another_processor_reproduce_compares_within_a_tolerance_and_names_why():
+    from dataclasses import replace
+
+    from conftest import fake_result
+    from digitpad.core.nets.fingerprint import DIFFERS, WITHIN_TOLERANCE, compare
+
+    stored = replace(
+        fake_result(RunSpec.for_model("mlp", seed=1), 0.9261),
+        processor="AMD EPYC 7B13 (avx2)",
+        threads=1,
+        deterministic=True,
+    )
+    here = replace(stored, processor="Intel Xeon (avx512_bf16)", threads=2)
+    near = replace(
+        here, test_accuracy=0.9249, history={"loss": [0.51, 0.3], "val_loss": [0.4, 0.35]}
+    )
+    verdict = compare(stored, near)
+    assert verdict.verdict == WITHIN_TOLERANCE and not verdict.differences
+    assert "processor AMD EPYC 7B13 (avx2) then, Intel Xeon (avx512_bf16) now" in verdict.lines()[0]
+    assert "1 thread then, 2 threads now" in verdict.lines()[0]
+    far = replace(near, test_accuracy=0.9161)  # a whole point lower: more than the tolerance
+    verdict = compare(stored, far)
+    assert verdict.verdict == DIFFERS
+    assert verdict.differences == ["test accuracy: 0.9261 stored, 0.9161 now"]
+    assert compare(stored, stored).verdict == "same"

@@ -143,7 +143,8 @@ def test_results_export_a_run_as_code_and_as_a_checked_network_then_reproduce_it
     assert results.export_as_button.isEnabled() and results.reproduce_button.isEnabled()
     with qtbot.waitSignal(results.exported, timeout=120_000) as written:
         results.export_as("notebook", str(tmp_path / "cnn"))
-    notebook = nbformat.read(written.args[0], as_version=4)
+    assert written.args == [str(tmp_path / "cnn.ipynb")]
+    notebook = nbformat.read(Path(written.args[0]), as_version=4)
     assert any(f"# run {cnn_id}" in cell.source for cell in notebook.cells)
     with qtbot.waitSignal(results.exported, timeout=120_000) as written:
         results.export_as("onnx", str(tmp_path / "cnn"))

@@ -16,6 +16,7 @@ from datetime import date
 
 from digitpad import __version__
 from digitpad.core.export.code_plan import CodePlan, Part
+from digitpad.core.nets.models import DEEP_SECOND_DENSE, DEEP_SECOND_FILTERS
 from digitpad.core.nets.specs import RunSpec
 
 # Test images per step when validating and evaluating, as DigitPad does (the validation
@@ -210,7 +211,9 @@ def _functions(plan: CodePlan) -> str:
     if "cnn" in kinds:
         parts.append(_CNN_MODEL.replace("{OUT}", out_dtype))
     if "cnn_deep" in kinds:
-        parts.append(_DEEP_CNN_MODEL.replace("{OUT}", out_dtype))
+        deep = _DEEP_CNN_MODEL.replace("{SECOND_FILTERS}", str(DEEP_SECOND_FILTERS))
+        deep = deep.replace("{SECOND_DENSE}", str(DEEP_SECOND_DENSE))
+        parts.append(deep.replace("{OUT}", out_dtype))
     parts.append(_build(kinds, bfloat16))
     return "\n\n\n".join(parts)
 
@@ -304,12 +307,12 @@ _DEEP_CNN_MODEL = '''def deep_CNN_model(filters, kernel_size, neurons, dropout):
             keras.Input(shape=(28, 28, 1)),
             layers.Conv2D(filters, kernel_size, activation="relu"),
             layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Conv2D(15, (3, 3), activation="relu"),
+            layers.Conv2D({SECOND_FILTERS}, (3, 3), activation="relu"),
             layers.MaxPooling2D(pool_size=(2, 2)),
             layers.Dropout(dropout),
             layers.Flatten(),
             layers.Dense(neurons, activation="relu"),
-            layers.Dense(50, activation="relu"),
+            layers.Dense({SECOND_DENSE}, activation="relu"),
             layers.Dense(NUM_CLASSES, activation="softmax"{OUT}),
         ]
     )'''

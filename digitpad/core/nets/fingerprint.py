@@ -72,7 +72,7 @@ class Fingerprint:
         if self.processor != other.processor:
             out.append(f"processor {self.processor or 'not recorded'} then, {other.processor} now")
         if self.threads != other.threads:
-            out.append(f"{self.threads or 'unrecorded'} threads then, {other.threads} now")
+            out.append(f"{_threads(self.threads)} then, {_threads(other.threads)} now")
         if self.deterministic != other.deterministic:
             out.append("trained without TensorFlow's deterministic kernels (before DigitPad 0.4)")
         if self.precision != other.precision:
@@ -165,6 +165,12 @@ def _close(name: str, then: dict, now: dict) -> bool:
     if "loss" in name or "MSE" in name or "mse" in name:
         return abs(a - b) <= OTHER_MACHINE_LOSS_SHARE * max(abs(a), 1e-12)
     return False
+
+
+def _threads(count: int) -> str:
+    if not count:
+        return "threads not recorded"
+    return f"{count} thread{'s' if count != 1 else ''}"
 
 
 def _shown(value: float | int | None) -> str:

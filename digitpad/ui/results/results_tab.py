@@ -406,7 +406,8 @@ class ResultsTab(QWidget):
         def work():
             if fmt in CODE_FORMATS:
                 plan = plan_for(store, what)
-                return [f"Exported {plan.title} to {write_code(plan, fmt, path)}"], path
+                written = write_code(plan, fmt, path)
+                return [f"Exported {plan.title} to {written}"], str(written)
             report = export_network(store, int(what), fmt, path)
             return report.lines(), str(report.path)
 
