@@ -1,3 +1,3 @@
 """DigitPad: draw a digit, watch neural networks read it, and run the classic MNIST lab."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

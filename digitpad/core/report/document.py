@@ -116,6 +116,7 @@ class Document:
 
 
 NO_ANSWER = "(No answer written yet.)"
+CODE_PT = 7  # code's size in the report: 88 characters fit a line of an A4 page
 _CELL = "font-size: 8pt; white-space: nowrap"
 
 # --- Markdown -------------------------------------------------------------------------------
@@ -196,8 +197,10 @@ def blocks_html(
     figure_src: Callable[[FigureData], str] | None = None,
     figure_width: int = 440,
     page_breaks: bool = False,
+    code_pt: float = CODE_PT,
 ) -> str:
-    """Blocks as HTML body text (figures left out without ``figure_src``)."""
+    """Blocks as HTML body text (figures left out without ``figure_src``; code in a
+    ``code_pt`` monospace)."""
     out: list[str] = []
     pending_break = False
     for block in blocks:
@@ -234,9 +237,9 @@ def blocks_html(
             case Code(source, title, output, language):
                 if title:
                     out.append(f"<p{style}><b>{inline_html(title)}</b></p>")
-                out.append(code_html(source, language))
+                out.append(code_html(source, language, code_pt))
                 if output:
-                    out.append("<p>It printed:</p>" + code_html(output, "text"))
+                    out.append("<p>It printed:</p>" + code_html(output, "text", code_pt))
             case Answer(text, title):
                 paragraphs = (text.strip() or NO_ANSWER).split("\n")
                 body = "".join(f"<p>{html.escape(p) or '&nbsp;'}</p>" for p in paragraphs)
@@ -260,15 +263,12 @@ def _figure_rows(
 
 # Code on a page: small monospace, long lines wrapped (Qt's layout of the PDF reads only
 # inline styles).
-_CODE_FONT = "font-family: 'DejaVu Sans Mono', monospace; font-size: 7pt"
-_CODE_STYLE = (
-    f"white-space: pre-wrap; {_CODE_FONT}; background: #f6f8fa; border: 1px solid #ddd; "
-    "padding: 4px"
-)
+_CODE_BOX = "white-space: pre-wrap; background: #f6f8fa; border: 1px solid #ddd; padding: 4px"
 
 
-def code_html(source: str, language: str = "python") -> str:
-    """``source`` highlighted by Pygments as one ``<pre>`` with inline colours."""
+def code_html(source: str, language: str = "python", size_pt: float = CODE_PT) -> str:
+    """``source`` highlighted by Pygments as one ``<pre>`` with inline colours, in a
+    ``size_pt`` monospace."""
     from pygments import highlight
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import get_lexer_by_name
@@ -276,8 +276,9 @@ def code_html(source: str, language: str = "python") -> str:
     formatter = HtmlFormatter(noclasses=True, nowrap=True, style="default")
     body = highlight(source.rstrip("\n"), get_lexer_by_name(language), formatter)
     # Each coloured token carries the font too: Qt's layout does not pass the <pre>'s on.
-    body = body.replace('<span style="', f'<span style="{_CODE_FONT}; ')
-    return f'<pre style="{_CODE_STYLE}">{body.rstrip()}</pre>'
+    font = f"font-family: 'DejaVu Sans Mono', monospace; font-size: {size_pt}pt"
+    body = body.replace('<span style="', f'<span style="{font}; ')
+    return f'<pre style="{_CODE_BOX}; {font}">{body.rstrip()}</pre>'
 
 
 def inline_html(text: str) -> str:

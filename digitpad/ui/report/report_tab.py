@@ -47,6 +47,7 @@ SAVE_DELAY_MS = 400  # an answer is written this long after the last key (and on
 FIGURES_PER_ROW = 3
 FIGURE_HEIGHT = 260
 CODE_HEIGHT = 320
+SCREEN_CODE_PT = 9  # code on screen (the PDF's 7 pt is for a printed page)
 
 
 class AnswerSaver:
@@ -169,7 +170,7 @@ class SectionView(QFrame):
         table = section.table if not reads_another else None
         self.table.setVisible(table is not None)
         self.table.show_table(table)
-        extra = blocks_html(section.extra)
+        extra = blocks_html(section.extra, code_pt=SCREEN_CODE_PT)
         self.extra.setText(extra)
         self.extra.setVisible(bool(extra))
         self._show_figures(section.figures)
@@ -208,7 +209,9 @@ class CodeView(QFrame):
         """Show ``code`` (a ``document.Code``), or hide the section when it is None."""
         self.setVisible(code is not None)
         if code is not None:
-            self.text.setHtml(blocks_html(code_blocks(self.application, code)))
+            self.text.setHtml(
+                blocks_html(code_blocks(self.application, code), code_pt=SCREEN_CODE_PT)
+            )
 
 
 class ReportTab(QWidget):
