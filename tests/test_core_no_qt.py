@@ -35,7 +35,15 @@ def test_core_imports_no_qt():
 
 @pytest.mark.parametrize(
     "argv",
-    [["runs"], ["runs", "--csv"], ["data"], ["train", "--help"], ["lab", "--help"]],
+    [
+        ["runs"],
+        ["runs", "--csv"],
+        ["data"],
+        ["train", "--help"],
+        ["lab", "--help"],
+        ["export", "lab", "--as", "script", "--out", "lab.py"],
+        ["reproduce", "1"],
+    ],
     ids=lambda argv: " ".join(argv),
 )
 def test_cli_headless_commands_import_no_qt(argv, digitpad_home):
