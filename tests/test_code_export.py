@@ -72,6 +72,18 @@ def run_script(path: Path, *args: str) -> list[str]:
     return done.stdout.strip().splitlines()
 
 
+def assert_tidy(script: Path) -> None:
+    """The script as a careful student would hand it in: ruff finds nothing to say about
+    its layout, errors, imports or style (pycodestyle, pyflakes, isort, bugbear)."""
+    for args in (["format", "--check"], ["check", "--select", "E,F,W,I,B,UP"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *args, "--isolated", str(script)],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
 def imports_of(source: str) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(source)):
@@ -91,6 +103,7 @@ def test_a_run_exported_as_a_script_prints_its_stored_accuracy(home, tmp_path, k
     assert imports_of(source) <= PLAIN_IMPORTS  # Keras, numpy and the standard library only
     script = tmp_path / "run.py"
     script.write_text(source)
+    assert_tidy(script)
 
     lines = run_script(script)
 
@@ -162,6 +175,7 @@ def test_the_lab_script_saves_exercise_4s_weights_and_reads_them_in_exercise_5(h
     assert "model.load_weights(WEIGHTS_FILE)" in source
     script = tmp_path / "lab.py"
     script.write_text(source)
+    assert_tidy(script)
 
     lines = run_script(script, "--exercise", "ex4", "--exercise", "ex5")
 

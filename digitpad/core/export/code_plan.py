@@ -140,7 +140,8 @@ def run_part(record: RunRecord) -> Part:
     result = finished(record)
     spec = exported_spec(result)
     run = ScriptRun(None, spec, (), record.id, result, result.test_accuracy)
-    return Part(f"run{record.id}", f"Run {record.id}: {spec.describe()}", "", None, (run,))
+    # Its settings in words where an exercise has its question.
+    return Part(f"run{record.id}", f"Run {record.id}", f"{spec.describe()}.", None, (run,))
 
 
 def sweep_part(stored: SweepRuns) -> Part:

@@ -10,9 +10,11 @@ line is ``test accuracy …``: one figure per run, nothing after it.
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from digitpad import __version__
 from digitpad.core.export.code_plan import CodePlan, Part
@@ -40,8 +42,9 @@ class Piece:
 
 def script_text(plan: CodePlan) -> str:
     """The whole script, ready to run with ``python``."""
-    pieces = script_pieces(plan)
-    body = "\n\n".join(piece.code for piece in pieces)
+    imports, constants, *functions = (piece.code for piece in script_pieces(plan))
+    # One blank line after the imports (before constants), two around each function.
+    body = f"{imports}\n\n{constants}\n\n\n" + "\n\n\n".join(functions)
     return f"{_docstring(plan)}\n\n{body}\n\n\n{_main(plan)}\n"
 
 
@@ -82,7 +85,7 @@ def _docstring(plan: CodePlan) -> str:
         "another order)."
     )
     lines = [
-        '"""' + _wrapped(f"{plan.title}, as a plain Keras script.", ""),
+        _wrapped(f'"""{plan.title}, as a plain Keras script.', ""),
         "",
         _wrapped(about, ""),
     ]
@@ -131,7 +134,7 @@ def _constants(plan: CodePlan) -> str:
     lines = [
         "# The MNIST file DigitPad trained on (Keras' mnist.npz layout); where it is missing,",
         "# keras.datasets.mnist downloads MNIST (online only).",
-        f"MNIST_FILE = {json.dumps(plan.mnist_file)}",
+        _path_constant("MNIST_FILE", plan.mnist_file),
         "NUM_PIXELS = 28 * 28",
         "NUM_CLASSES = 10",
         f"EVAL_BATCH = {EVAL_BATCH}  # test images per step when validating and evaluating",
@@ -139,10 +142,22 @@ def _constants(plan: CodePlan) -> str:
     if any(part.save_weights for part in plan.parts):
         lines.append(f'WEIGHTS_FILE = "{EX4_WEIGHTS}"  # exercise 4 saves, exercise 5 loads')
     elif any(part.first_five for part in plan.parts):
-        lines.append(f"WEIGHTS_FILE = {json.dumps(plan.weights_file)}  # exercise 4's weights")
+        lines.append("# Exercise 4's weights, as DigitPad saved them with its run.")
+        lines.append(_path_constant("WEIGHTS_FILE", plan.weights_file))
     for part in plan.parts:
         lines += ["", *_runs_constant(part)]
     return "\n".join(lines)
+
+
+def _path_constant(name: str, path: str) -> str:
+    """``NAME = "path"``; a path in the home folder as ``~/…`` (the script can be moved to
+    another account); a path longer than a line marked as such for the linters."""
+    home = str(Path.home())
+    if path.startswith(home + os.sep):
+        line = f"{name} = os.path.expanduser({json.dumps('~' + path[len(home) :])})"
+    else:
+        line = f"{name} = {json.dumps(path)}"
+    return line if len(line) <= 88 else f"{line}  # noqa: E501 (a path)"
 
 
 def _runs_constant(part: Part) -> list[str]:
@@ -160,7 +175,7 @@ def _runs_constant(part: Part) -> list[str]:
             )
         else:
             lines.append(f"    # run {run.run_id}")
-        lines.append(_wrapped(_settings_text(run.spec) + ",", "    "))
+        lines.append(_settings_text(run.spec))
     lines.append("]")
     read_at = next((run.read_at for run in part.runs if run.read_at), ())
     if read_at:
@@ -187,8 +202,12 @@ def _settings_text(spec: RunSpec) -> str:
         values["precision"] = "bfloat16"
     values.update(seed=spec.seed, train_images=spec.train_size)
     # Strings in double quotes (as the rest of the script), the rest as Python writes them.
-    inner = ", ".join(f"{key}={_literal(value)}" for key, value in values.items())
-    return f"dict({inner})"
+    items = [f"{key}={_literal(value)}" for key, value in values.items()]
+    one_line = f"    dict({', '.join(items)}),"
+    if len(one_line) <= 88:
+        return one_line
+    # With the trailing comma after it, ruff format keeps a call exploded: one a line.
+    return "\n".join(["    dict(", *(f"        {item}," for item in items), "    ),"])
 
 
 def _literal(value) -> str:
@@ -220,12 +239,11 @@ def _functions(plan: CodePlan) -> str:
 
 
 def _build(kinds: set[str], bfloat16: bool) -> str:
+    cnn_args = ['run["filters"]', 'run["kernel_size"]', 'run["neurons"]', 'run["dropout"]']
     calls = {
         "mlp": 'baseline_model(run["neurons"])',
-        "cnn": 'CNN_model(run["filters"], run["kernel_size"], run["neurons"], run["dropout"])',
-        "cnn_deep": (
-            'deep_CNN_model(run["filters"], run["kernel_size"], run["neurons"], run["dropout"])'
-        ),
+        "cnn": _layout("        model = CNN_model(", cnn_args, ")", "        "),
+        "cnn_deep": _layout("        model = deep_CNN_model(", cnn_args, ")", "        "),
     }
     lines = [
         "def build(run):",
@@ -241,7 +259,8 @@ def _build(kinds: set[str], bfloat16: bool) -> str:
     keyword = "if"
     for kind in ("mlp", "cnn", "cnn_deep"):
         if kind in kinds:
-            lines += [f'    {keyword} run["model"] == "{kind}":', f"        model = {calls[kind]}"]
+            call = calls[kind] if kind != "mlp" else f"        model = {calls[kind]}"
+            lines += [f'    {keyword} run["model"] == "{kind}":', call]
             keyword = "elif"
     if bfloat16:
         lines.append('    keras.mixed_precision.set_global_policy("float32")')
@@ -268,7 +287,7 @@ def _build(kinds: set[str], bfloat16: bool) -> str:
 
 
 _LOAD_MNIST = '''def load_mnist(path):
-    """MNIST as (train_images, train_labels), (test_images, test_labels): uint8 images."""
+    """MNIST as (train_images, train_labels), (test_images, test_labels), uint8."""
     if os.path.exists(path):
         with np.load(path) as data:
             return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
@@ -288,7 +307,7 @@ _BASELINE_MODEL = '''def baseline_model(neurons):
     )'''
 
 _CNN_MODEL = '''def CNN_model(filters, kernel_size, neurons, dropout):
-    """Application 2: Conv2D -> MaxPooling2D -> Dropout -> Flatten -> Dense -> Dense(10)."""
+    """Application 2: Conv2D, MaxPooling2D, Dropout, Flatten, Dense, Dense(10)."""
     return keras.Sequential(
         [
             keras.Input(shape=(28, 28, 1)),
@@ -414,10 +433,13 @@ def _part_markdown(part: Part) -> str:
 def _part_function(part: Part) -> str:
     name = part_function_name(part)
     runs = _runs_name(part)
-    doc = [f'    """{part.title}.']
-    if part.question:
-        doc += ["", f"    {part.question}"]
-    doc += ['    """']
+    if not part.question and len(f'    """{part.title}."""') <= 88:
+        doc = [f'    """{part.title}."""']
+    else:
+        doc = [_wrapped(f'"""{part.title}.', "    ")]
+        if part.question:
+            doc += ["", _wrapped(part.question, "    ")]
+        doc += ['    """']
     if part.first_five:
         return "\n".join([f"def {name}(mnist):", *doc, *_first_five_body(runs)])
     lines = [f"def {name}(mnist):", *doc, "    columns = {}", "    accuracies = []"]
@@ -444,7 +466,12 @@ def _part_function(part: Part) -> str:
             '        print(f"weights saved to {WEIGHTS_FILE}")',
         ]
     lines += [
-        f"    print_table({part.title!r}, {swept!r}, columns, {part.measure!r})",
+        _layout(
+            "    print_table(",
+            [*map(json.dumps, (part.title, swept)), "columns", json.dumps(part.measure)],
+            ")",
+            "    ",
+        ),
         "    return accuracies",
     ]
     return "\n".join(lines)
@@ -471,40 +498,41 @@ def _first_five_body(runs: str) -> list[str]:
         '    print(f"Error on these five: {error:.2f} %")',
         "    # The whole test set: the loaded network is the run's if this is its accuracy.",
         '    x_test, _ = prepare(test_images, test_labels, run["model"])',
-        "    all_predicted = np.argmax(model.predict(x_test, batch_size=EVAL_BATCH, verbose=0), 1)",
-        "    return [float(np.mean(all_predicted == test_labels))]",
+        "    probabilities = model.predict(x_test, batch_size=EVAL_BATCH, verbose=0)",
+        "    return [float(np.mean(np.argmax(probabilities, axis=1) == test_labels))]",
     ]
 
 
 def _main(plan: CodePlan) -> str:
     names = {part.key: part_function_name(part) for part in plan.parts}
-    table = ", ".join(f'"{key}": {name}' for key, name in names.items())
     lines = [
         "def main():",
         "    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])",
         '    parser.add_argument("--mnist", default=MNIST_FILE, help="a Keras mnist.npz")',
     ]
     if len(plan.parts) > 1:
+        entries = [f'"{key}": {name}' for key, name in names.items()]
         lines += [
-            f"    parts = {{{table}}}",
+            _layout("    parts = {", entries, "}", "    "),
             "    parser.add_argument(",
-            '        "--exercise", action="append", choices=list(parts),',
+            '        "--exercise",',
+            '        action="append",',
+            "        choices=list(parts),",
             '        help="run only this part (repeat for several); default: all, in order",',
             "    )",
             "    args = parser.parse_args()",
-            "    chosen = args.exercise or list(parts)",
+            "    mnist = load_mnist(args.mnist)",
+            "    accuracies = []",
+            "    for key in args.exercise or list(parts):",
+            "        accuracies += parts[key](mnist)",
         ]
     else:
-        only = next(iter(names.values()))
         lines += [
             "    args = parser.parse_args()",
-            f"    parts, chosen = {{'only': {only}}}, ['only']",
+            "    mnist = load_mnist(args.mnist)",
+            f"    accuracies = {next(iter(names.values()))}(mnist)",
         ]
     lines += [
-        "    mnist = load_mnist(args.mnist)",
-        "    accuracies = []",
-        "    for key in chosen:",
-        "        accuracies += parts[key](mnist)",
         "    # The last line: each run's test accuracy, to compare with DigitPad's.",
         f'    print("{LAST_LINE} " + " ".join(f"{{a:.4f}}" for a in accuracies))',
         "",
@@ -513,3 +541,16 @@ def _main(plan: CodePlan) -> str:
         "    main()",
     ]
     return "\n".join(lines)
+
+
+def _layout(opening: str, items: list[str], closing: str, indent: str, width: int = 88) -> str:
+    """A call or a literal laid out as ruff format does: on one line when it fits, else its
+    items on one line of their own, else one item a line with a trailing comma."""
+    one_line = f"{opening}{', '.join(items)}{closing}"
+    if len(one_line) <= width:
+        return one_line
+    inner = indent + "    "
+    joined = inner + ", ".join(items)
+    if len(joined) <= width:
+        return f"{opening}\n{joined}\n{indent}{closing}"
+    return "\n".join([opening, *(f"{inner}{item}," for item in items), indent + closing])
