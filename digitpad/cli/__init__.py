@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         data,
         explain,
         export,
+        handin,
         lab,
         mydigits,
         report,
@@ -44,7 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
     window.add_top_level_flags(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # --help's order
-    for command in (train, runs, reproduce, export, data, lab, report, explain, mydigits, weights):
+    for command in (
+        train,
+        runs,
+        reproduce,
+        export,
+        data,
+        lab,
+        report,
+        handin,
+        explain,
+        mydigits,
+        weights,
+    ):
         command.register(sub)
     for command_parser in sub.choices.values():  # before or after the command's name
         command_parser.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS)

@@ -161,21 +161,38 @@ def _path_constant(name: str, path: str) -> str:
 
 
 def _runs_constant(part: Part) -> list[str]:
+    """The part's runs: the settings they share once (``…_SETTINGS``), then each run's
+    own (the swept value, the seed), with the DigitPad run it reproduces."""
     name = _runs_name(part)
+    every = [_settings(run.spec) for run in part.runs]
+    shared = {k: v for k, v in every[0].items() if all(s.get(k, v) == v and k in s for s in every)}
+    if len(every) == 1:
+        shared = {k: v for k, v in shared.items() if k != "seed"}
     what = f"{part.title}." if not part.first_five else f"{part.title}: the network it loads."
+    base = name.removesuffix("_RUNS") + "_SETTINGS"
+    said = (
+        "Its settings, then its seed."
+        if len(every) == 1
+        else ("The settings its runs share, then each run's own with its seed.")
+    )
     lines = [
-        _wrapped(f"{what} Each run's settings with its seed, and the DigitPad run it is.", "# ")
+        _wrapped(f"{what} {said}", "# "),
+        _layout(f"{base} = dict(", [f"{k}={_literal(v)}" for k, v in shared.items()], ")", ""),
+        f"{name} = [",
     ]
-    lines.append(f"{name} = [")
-    for run in part.runs:
+    for run, settings in zip(part.runs, every, strict=True):
+        own = [f'"{k}": {_literal(v)}' for k, v in settings.items() if k not in shared]
+        entry = "    {" + ", ".join([f"**{base}", *own]) + "},"
+        note = f"run {run.run_id}"
         if run.shortened:
-            lines.append(
-                f"    # run {run.run_id}, read by DigitPad after epoch {run.spec.epochs} of its "
+            note += (
+                f", read by DigitPad after epoch {run.spec.epochs} of its "
                 f"{run.result.spec.epochs}: the same as a {run.spec.epochs}-epoch run"
             )
+        if len(f"{entry}  # {note}") <= 88:
+            lines.append(f"{entry}  # {note}")
         else:
-            lines.append(f"    # run {run.run_id}")
-        lines.append(_settings_text(run.spec))
+            lines += [_wrapped(note, "    # "), entry]
     lines.append("]")
     read_at = next((run.read_at for run in part.runs if run.read_at), ())
     if read_at:
@@ -191,7 +208,8 @@ def _runs_name(part: Part) -> str:
     return part_function_name(part).upper() + "_RUNS"
 
 
-def _settings_text(spec: RunSpec) -> str:
+def _settings(spec: RunSpec) -> dict:
+    """A run's settings as the script's ``train_and_evaluate`` reads them."""
     values: dict = {"model": spec.model, "neurons": spec.neurons}
     if spec.is_cnn:
         values.update(filters=spec.filters, kernel_size=spec.kernel_size, dropout=spec.dropout)
@@ -200,17 +218,12 @@ def _settings_text(spec: RunSpec) -> str:
         values.update(optimizer=spec.optimizer, learning_rate=spec.learning_rate)
     if spec.precision == "bfloat16":
         values["precision"] = "bfloat16"
-    values.update(seed=spec.seed, train_images=spec.train_size)
-    # Strings in double quotes (as the rest of the script), the rest as Python writes them.
-    items = [f"{key}={_literal(value)}" for key, value in values.items()]
-    one_line = f"    dict({', '.join(items)}),"
-    if len(one_line) <= 88:
-        return one_line
-    # With the trailing comma after it, ruff format keeps a call exploded: one a line.
-    return "\n".join(["    dict(", *(f"        {item}," for item in items), "    ),"])
+    values.update(train_images=spec.train_size, seed=spec.seed)
+    return values
 
 
 def _literal(value) -> str:
+    # Strings in double quotes (as the rest of the script), the rest as Python writes them.
     return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
