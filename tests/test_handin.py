@@ -12,7 +12,6 @@ import zipfile
 import pytest
 
 from conftest import store_sweep
-from digitpad.cli.handin import hand_in
 from digitpad.core.classroom.handin import (
     HANDIN_FORMAT,
     MANIFEST,
@@ -21,6 +20,7 @@ from digitpad.core.classroom.handin import (
 )
 from digitpad.core.report.builder import complete_report
 from digitpad.core.store.runs import RunStore
+from digitpad.render.handin_file import hand_in
 
 
 @pytest.fixture

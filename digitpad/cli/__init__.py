@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Here, not at the top: the sub-commands' modules import the training engine, which
     # opening the window does not need (see window_args).
     from digitpad.cli import (
+        classroom,
         data,
         explain,
         export,
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         lab,
         report,
         handin,
+        classroom,
         explain,
         mydigits,
         weights,

@@ -4,11 +4,10 @@ and PDF, the answers, every run it uses, the code, exercise 4's weights, a diges
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
 from digitpad.cli.common import fail, open_store, qt_offscreen_app
-from digitpad.core.classroom.handin import HandinError, write_handin
+from digitpad.core.classroom.handin import HandinError
 from digitpad.core.machine.files import WriteRefused, write_failure
 
 
@@ -38,6 +37,9 @@ def cmd_handin(args: argparse.Namespace) -> int:
             "or the Train tab's Lab exercises and sweeps)"
         )
     try:
+        qt_offscreen_app()
+        from digitpad.render.handin_file import hand_in
+
         written = hand_in(store, report, args.name, Path(args.out))
     except HandinError as exc:
         fail(f"digitpad handin: error: {exc}")
@@ -49,21 +51,3 @@ def cmd_handin(args: argparse.Namespace) -> int:
         "your answers and the code, with a digest"
     )
     return 0
-
-
-def hand_in(store, report, name: str, out: Path) -> Path:
-    """Draw the report's HTML and PDF (Qt, no window) and write the hand-in."""
-    app = qt_offscreen_app()  # noqa: F841
-    from digitpad.core.nets.results import WEIGHTS_FILE
-    from digitpad.core.store.answers import TITLE_KEY
-    from digitpad.render.report_files import export
-
-    doc = report.document()
-    files = {}
-    with tempfile.TemporaryDirectory() as folder:
-        for kind in ("html", "pdf"):
-            files[f"report.{kind}"] = export(doc, Path(folder) / f"report.{kind}").read_bytes()
-    answers = {k: v for k, v in store.answers().all().items() if k != TITLE_KEY}
-    record = report.exercise_4_record()
-    weights = store.model_dir(record.id) / WEIGHTS_FILE if record and record.has_model else None
-    return write_handin(out, name, report, answers, files, weights)

@@ -17,6 +17,7 @@ REPORT = (120, 120, 120)
 # On screen a figure is this big; exported it is drawn SCALE times larger, fonts and all,
 # so 2.5 × 480 px = 1200 px fill half an A4 page's text column at about 380 dpi.
 SIZE = (480, 300)
+POINTS = ("points", "picked")
 SCALE = 2.5
 
 
@@ -43,6 +44,19 @@ def figure_plot(figure: FigureData, scale: float = 1.0) -> pg.PlotWidget:
     if figure.ticks:
         plot.getAxis("bottom").setTicks([list(figure.ticks)])
     for series in figure.series:
+        if series.style in POINTS:  # a strip of points, no line: a class's students
+            big = series.style == "picked"
+            plot.plot(
+                list(series.xs),
+                list(series.ys),
+                pen=None,
+                name=series.name or None,
+                symbol="o",
+                symbolSize=(11 if big else 6) * scale,
+                symbolBrush=OURS if big else (90, 90, 90, 110),
+                symbolPen=pg.mkPen(OURS if big else (90, 90, 90, 160), width=scale),
+            )
+            continue
         marks = {}
         if series.style in ("ours", "report"):
             colour = OURS if series.style == "ours" else REPORT

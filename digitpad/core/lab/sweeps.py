@@ -327,7 +327,7 @@ def format_table(sweep: Sweep, figures: list[list[float]], times: list[list[floa
             )
         )
         rows.append(("Report: time (s)", [f"{v:g}" for v in sweep.reference.get("time", ())]))
-    columns = [_column_name(sweep.param, v) for v in sweep.values]
+    columns = [column_name(sweep.param, v) for v in sweep.values]
     values = {
         measure: [statistics.mean(v) if v else None for v in figures],
         "time": [statistics.mean(v) if v else None for v in times],
@@ -339,7 +339,8 @@ def _figure(record: RunRecord, measure: str) -> float:
     return record.result.test_mse if measure == "mse" else record.result.test_accuracy
 
 
-def _column_name(param: str | None, value: Any) -> str:
+def column_name(param: str | None, value: Any) -> str:
+    """A table column's heading for the swept value (``3x3`` for a kernel size)."""
     if param is None:
         return "result"
     if param == "kernel_size":

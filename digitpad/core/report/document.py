@@ -18,7 +18,8 @@ from digitpad.core.machine.markdown import markdown_table
 @dataclass(frozen=True)
 class Series:
     """One line of a figure; ``style``: ``ours`` (bold, marked), ``report`` (grey, dashed),
-    ``run`` (thin, one colour per run) or ``alt`` (dashed, in the run's colour)."""
+    ``run`` (thin, one colour per run), ``alt`` (dashed, in the run's colour), ``points``
+    (grey dots, no line: a class's students) or ``picked`` (one student's, large)."""
 
     name: str
     xs: tuple[float, ...]

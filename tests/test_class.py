@@ -1,0 +1,174 @@
+"""A class: three students' small labs handed in, one altered afterwards and one made with
+other settings; the teacher imports them, sees the tables and exactly those two flagged,
+checks a number by training it again, and writes the class report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import record_run
+from digitpad.core.classroom.class_store import ClassSettings, ClassStore
+from digitpad.core.classroom.class_tables import read_class
+from digitpad.core.classroom.handin import MANIFEST
+from digitpad.core.lab.sweep_ids import make_sweep_id
+from digitpad.core.lab.sweeps import PRESETS
+from digitpad.core.report.builder import complete_report
+from digitpad.core.store.runs import Cell, RunStore
+from digitpad.render.handin_file import hand_in
+
+CLASS = ClassSettings(("ex1", "ex4"), train_limit=1000, epochs=1)
+
+
+def small_lab(folder: Path, mnist, batch_size: int = 200) -> RunStore:
+    """Exercises 1 and 4 as `digitpad lab --only ex1,ex4 --train-limit 1000 --epochs 1`
+    stores them (exercise 4 is exercise 1's 8-neuron run), and the two answers."""
+    store = RunStore(folder)
+    ex1, ex4 = make_sweep_id("ex1", "20261206-100000"), make_sweep_id("ex4", "20261206-100000")
+    for spec in PRESETS["ex1"].specs(train_limit=1000, epochs=1):
+        record = record_run(spec.with_changes(batch_size=batch_size), mnist, store, ex1)
+        store.add_cells(record.id, [Cell(ex1, spec.neurons)])
+        if spec.neurons == 8:
+            store.add_cells(record.id, [Cell(ex4, None)])
+    store.answers().save("ex1", "More neurons, more accuracy.")
+    store.answers().save("ex4", "Saved in runs/.")
+    return store
+
+
+@pytest.fixture(scope="session")
+def handins(tmp_path_factory, mnist, qapp):
+    """Three hand-ins in one folder: Ana's and Ben's honest labs (Ben's file altered
+    afterwards) and Cleo's made with batch 100; with each student's store."""
+    folder = tmp_path_factory.mktemp("handins")
+    stores = {}
+    for name, batch in (("Ana Lopes", 200), ("Ben Okafor", 200), ("Cleo Park", 100)):
+        store = small_lab(tmp_path_factory.mktemp(name.split()[0]), mnist, batch)
+        stores[name] = store
+        hand_in(store, complete_report(store), name, folder / name.split()[0].lower())
+    # Ben edits one stored accuracy inside his file after handing it in.
+    path = folder / "ben.digitpad"
+    with zipfile.ZipFile(path) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    runs = json.loads(members["runs.json"])
+    runs[0]["result"]["test_accuracy"] += 0.05
+    members["runs.json"] = json.dumps(runs).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, body in members.items():
+            archive.writestr(name, body)
+    return folder, stores
+
+
+@pytest.fixture
+def teacher(handins, digitpad_home):
+    """The teacher's class store, with the three hand-ins imported; (store, stores)."""
+    folder, stores = handins
+    store = ClassStore(digitpad_home)
+    store.set_settings(CLASS)
+    done = store.import_folder(folder)
+    assert sorted(done.added) == ["ana.digitpad", "ben.digitpad", "cleo.digitpad"]
+    return store, stores
+
+
+def test_import_flags_exactly_the_altered_hand_in_and_the_one_with_other_settings(teacher):
+    store, stores = teacher
+    view = read_class(store)
+    names = {s.id: s.name for s in view.students}
+    flagged = {}
+    for flag in view.flags:
+        flagged.setdefault(names[flag.student_id], []).append(flag)
+    assert set(flagged) == {"Ben Okafor", "Cleo Park"}
+    (ben,) = flagged["Ben Okafor"]
+    assert ben.exercise is None and "changed after DigitPad wrote it" in ben.reason
+    assert "runs.json was changed" in ben.reason
+    cleo = flagged["Cleo Park"]
+    assert {(f.exercise, f.column) for f in cleo} == {
+        ("ex1", c) for c in ("8", "16", "32", "64", "128")
+    } | {("ex4", "result")}
+    assert all(f.reason == "batch size 100; the exercise asks 200" for f in cleo)
+
+    # The class table holds each student's stored figures.
+    (ex1,) = [t for t in view.tables if t.exercise == "ex1"]
+    assert ex1.columns == ["8", "16", "32", "64", "128"]
+    ana = next(s.id for s in view.students if s.name == "Ana Lopes")
+    mine = {r.spec.neurons: r.result.test_accuracy for r in stores["Ana Lopes"].list_runs()}
+    assert ex1.rows[ana] == [mine[n] for n in (8, 16, 32, 64, 128)]
+    assert ex1.lab == list(PRESETS["ex1"].reference["accuracy"])
+
+
+def test_importing_again_adds_only_what_is_new_and_a_damaged_file_is_one_line(
+    teacher, handins, tmp_path
+):
+    store, _ = teacher
+    folder, _ = handins
+    again = tmp_path / "again"
+    shutil.copytree(folder, again)
+    (again / "dora.digitpad").write_bytes((folder / "ana.digitpad").read_bytes()[:3000])
+    newer = again / "eli.digitpad"
+    shutil.copy(folder / "ana.digitpad", newer)
+    with zipfile.ZipFile(newer) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    members[MANIFEST] = json.dumps({**json.loads(members[MANIFEST]), "format": 99}).encode()
+    with zipfile.ZipFile(newer, "w") as archive:
+        for name, body in members.items():
+            archive.writestr(name, body)
+
+    done = store.import_folder(again)
+    assert done.added == [] and sorted(done.unchanged) == [
+        "ana.digitpad",
+        "ben.digitpad",
+        "cleo.digitpad",
+    ]
+    assert len(done.refused) == 2
+    assert "dora.digitpad is no DigitPad hand-in (not a zip archive" in done.refused[0]
+    assert "eli.digitpad was made by a newer DigitPad" in done.refused[1]
+    assert len(store.students()) == 3  # nothing half-imported
+
+
+def test_class_show_json_and_the_class_report(teacher, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "digitpad", "class", "show", "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    assert [s["name"] for s in shown["students"]] == ["Ana Lopes", "Ben Okafor", "Cleo Park"]
+    assert set(shown["exercises"]) == {"ex1", "ex4"}
+    assert shown["exercises"]["ex1"]["columns"] == ["8", "16", "32", "64", "128"]
+    assert {tuple(f) for f in shown["flags"]} <= {("student", "exercise", "column", "reason")}
+    assert {f["student"] for f in shown["flags"]} == {"Ben Okafor", "Cleo Park"}
+
+    out = tmp_path / "class.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "digitpad", "class", "report", "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    page = out.read_text()
+    assert "Exercise 1: hidden neurons (MLP)" in page and "class median" in page
+    assert "batch size 100; the exercise asks 200" in page
+    assert page.count("data:image/png;base64,") == 2  # a strip plot per exercise
+
+
+def test_check_this_number_trains_the_run_again_and_says_same(teacher):
+    done = subprocess.run(
+        [sys.executable, "-m", "digitpad", "class", "check", "ana lopes", "ex1", "16"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "same"
+    done = subprocess.run(
+        [sys.executable, "-m", "digitpad", "class", "check", "Zoe", "ex1", "16"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and "no hand-in from 'Zoe'" in done.stderr
