@@ -14,10 +14,12 @@ def run_gui(
     tab: str | None = None,
     sample_digit: int | None = None,
     look_inside: str | None = None,
+    class_folder: str | None = None,
 ) -> int:
     """Show the main window; with ``screenshot``, render it to that PNG and exit instead.
 
-    ``look_inside`` opens the Draw tab's "Look inside" view with that saliency method.
+    ``look_inside`` opens the Draw tab's "Look inside" view with that saliency method;
+    ``class_folder`` opens the Class view, the hand-ins in that folder imported.
     """
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -42,6 +44,8 @@ def run_gui(
         window.draw_tab.show_inside(True)
     if sample_digit is not None:
         window.draw_tab.draw_sample(sample_digit)
+    if class_folder:
+        window.open_class(class_folder)
     if screenshot:
         window.show()
         window.wait_until_ready(SCREENSHOT_WAIT_S)

@@ -172,3 +172,63 @@ def test_check_this_number_trains_the_run_again_and_says_same(teacher):
         text=True,
     )
     assert done.returncode == 2 and "no hand-in from 'Zoe'" in done.stderr
+
+
+def test_the_class_view_in_the_window(window, qtbot, handins, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QAction, QDesktopServices
+    from PySide6.QtWidgets import QLineEdit, QPushButton, QSpinBox
+
+    from digitpad.ui.classroom.class_view import FLAGGED, ClassWindow
+
+    folder, stores = handins
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    window.findChild(QAction, "openClassAction").trigger()
+    view = window.findChild(ClassWindow) or window.class_window
+    qtbot.waitUntil(view.isVisible)
+    # The teacher says what the class ran, then imports the folder.
+    view.findChild(QLineEdit, "classExercises").setText("ex1,ex4")
+    view.findChild(QSpinBox, "classTrainLimit").setValue(1000)
+    view.findChild(QSpinBox, "classEpochs").setValue(1)
+    qtbot.mouseClick(view.findChild(QPushButton, "classSettingsButton"), Qt.MouseButton.LeftButton)
+    view.import_folder(str(folder))
+    assert "imported 3 new hand-in(s)" in view.state.text()
+
+    model = view.table.model()
+    names = [model.index(r, 0).data() for r in range(model.rowCount())]
+    assert names == ["Ana Lopes", "Ben Okafor ⚑", "Cleo Park ⚑"]
+    assert [view.summary.item(2, i).text() for i in range(5)] == [
+        f"{v:.4f}" for v in PRESETS["ex1"].reference["accuracy"]
+    ]
+    # Cleo's cells are flagged, with the reason as their tooltip.
+    cleo = model.index(2, 1)
+    assert cleo.data(Qt.ItemDataRole.BackgroundRole).color() == FLAGGED
+    assert cleo.data(Qt.ItemDataRole.ToolTipRole) == "batch size 100; the exercise asks 200"
+    ana_8 = next(r for r in stores["Ana Lopes"].list_runs() if r.spec.neurons == 8)
+    assert model.index(0, 1).data() == f"{ana_8.result.test_accuracy:.4f}"
+
+    # Sorting by the 8-neuron column, then clicking Ana's cell highlights her in the plot.
+    view.sort_by(1, Qt.SortOrder.AscendingOrder)
+    ana_row = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == "Ana Lopes")
+    view.table.setCurrentIndex(model.index(ana_row, 1))
+    picked = [i for i in view.plot.plotItem.listDataItems() if i.name() == "picked"]
+    assert len(picked) == 1 and list(picked[0].yData) == pytest.approx(
+        [
+            r.result.test_accuracy
+            for r in sorted(stores["Ana Lopes"].list_runs(), key=lambda r: r.spec.neurons)
+        ]
+    )
+
+    # A flag, clicked, selects its cell; the student's report opens.
+    view.flags.itemClicked.emit(view.flags.item(0))
+    assert view.selected()[0] is not None
+    view.table.setCurrentIndex(model.index(ana_row, 0))
+    qtbot.mouseClick(view.findChild(QPushButton, "openReportButton"), Qt.MouseButton.LeftButton)
+    assert len(opened) == 1 and opened[0].toLocalFile() == str(view.opened_report)
+    report = view.opened_report.read_text()
+    assert f"{ana_8.result.test_accuracy:.4f}" in report
+
+    out = view.export_report(str(tmp_path / "class.html"))
+    page = out.read_text()
+    assert "Ben Okafor" in page and "changed after DigitPad wrote it" in page

@@ -125,7 +125,7 @@ def _check(store: ClassStore, args: argparse.Namespace) -> int:
 
     view = read_class(store)
     try:
-        comparison = check_number(view, args.student, args.exercise, args.column)
+        comparison = check_number(store, view, args.student, args.exercise, args.column)
     except CannotCheck as exc:
         fail(f"digitpad class check: error: {exc}")
     for line in comparison.lines():

@@ -26,6 +26,12 @@ def add_top_level_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--tab", choices=TAB_NAMES, default=None, help="tab to show first")
     parser.add_argument(
+        "--class",
+        dest="class_folder",
+        metavar="DIR",
+        help="open the Class view and import the hand-ins in DIR (a teacher's class)",
+    )
+    parser.add_argument(
         "--sample-digit",
         type=int,
         choices=range(10),
@@ -58,9 +64,15 @@ def add_top_level_flags(parser: argparse.ArgumentParser) -> None:
 
 def refuse_window_flags(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """A sub-command given the window's flags: one line, exit code 2."""
-    if args.screenshot or args.tab or args.sample_digit is not None or args.look_inside:
+    if (
+        args.screenshot
+        or args.tab
+        or args.sample_digit is not None
+        or args.look_inside
+        or args.class_folder
+    ):
         parser.error(
-            "--screenshot, --tab, --sample-digit and --look-inside go with the window, "
+            "--screenshot, --tab, --sample-digit, --look-inside and --class go with the window, "
             "not with a sub-command"
         )
 
@@ -86,6 +98,7 @@ def open_window(args: argparse.Namespace) -> int:
         tab=args.tab,
         sample_digit=args.sample_digit,
         look_inside=args.look_inside,
+        class_folder=args.class_folder,
     )
     # Everything is saved by now (runs are committed as they end, settings on close).
     # Skip interpreter teardown: destroying TensorFlow and Qt objects in arbitrary order

@@ -125,6 +125,15 @@ class MainWindow(QMainWindow):
         self.scorer.finished.connect(self._on_scored)
         self.draw_tab.networks.pinsChanged.connect(self._save_pins)
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
+        self.class_window = None
+        menu = self.menuBar().addMenu("&Class")
+        menu.setObjectName("classMenu")
+        menu.addAction("Open the class…", lambda: self.open_class()).setObjectName(
+            "openClassAction"
+        )
+        menu.addAction("Import hand-ins…", lambda: self.open_class(ask=True)).setObjectName(
+            "importHandinsAction"
+        )
 
         self._restore_settings()
         self._models_requested = False
@@ -189,6 +198,25 @@ class MainWindow(QMainWindow):
         if isinstance(page, LazyPage):
             page.content()  # even while the window is hidden (no show event to build it)
         self.tabs.setCurrentWidget(page)
+
+    def open_class(self, folder: str | None = None, ask: bool = False):
+        """The Class view (a window of its own) on the data folder's class; ``folder``:
+        import the hand-ins there first; ``ask``: ask which folder."""
+        from digitpad.core.classroom.class_store import ClassStore, ClassStoreError
+        from digitpad.ui.classroom.class_view import ClassWindow
+
+        if self.class_window is None:
+            try:
+                self.class_window = ClassWindow(ClassStore(data_home()))
+            except ClassStoreError as exc:
+                self.show_message(str(exc))
+                return None
+            self.class_window.message.connect(self.show_message)
+        self.class_window.show()
+        self.class_window.raise_()
+        if folder or ask:
+            self.class_window.import_folder(folder)
+        return self.class_window
 
     def use_on_canvas(self, record: RunRecord) -> None:
         self.draw_tab.use_run(record)
@@ -391,6 +419,8 @@ class MainWindow(QMainWindow):
             self.report_tab.shutdown()  # answers typed in the last moments
         if self.results_page.is_built():
             self.results_tab.shutdown()  # a run being trained again (Reproduce)
+        if self.class_window is not None:
+            self.class_window.close()  # a number being checked
         wait_for_background()  # a test-set evaluation or exercise 5 reading in flight
         self.save_settings()
         if self.working_aside:

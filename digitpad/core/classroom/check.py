@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from digitpad.core.classroom.class_store import ClassStore
 from digitpad.core.classroom.class_tables import ClassView
 from digitpad.core.engine.reproduce import CannotReproduce, reproduce
 from digitpad.core.nets.fingerprint import Comparison
@@ -16,6 +17,7 @@ class CannotCheck(ValueError):
 
 
 def check_number(
+    store: ClassStore,
     view: ClassView,
     student: str,
     exercise: str,
@@ -37,7 +39,8 @@ def check_number(
         raise CannotCheck(f"{found[0].name} handed in no run for {exercise}, {column}")
     run = runs[0]
     try:
-        comparison, _ = reproduce(run.result, run_name=f"{found[0].name}'s run", stop=stop)
+        result = store.result_of(run)
+        comparison, _ = reproduce(result, run_name=f"{found[0].name}'s run", stop=stop)
     except CannotReproduce as exc:
         raise CannotCheck(str(exc)) from exc
     return comparison

@@ -16,9 +16,7 @@ from digitpad.core.classroom.class_store import (
     StudentRun,
 )
 from digitpad.core.lab.exercises import FIRST_FIVE
-from digitpad.core.lab.sweeps import PRESETS, Sweep, cell_figures, column_name
-from digitpad.core.nets.status import RunStatus
-from digitpad.core.store.runs import Cell, RunRecord
+from digitpad.core.lab.sweeps import PRESETS, Sweep, column_name
 
 # A cell is far from the class when its robust z-score (from the median and the median
 # absolute deviation) is over this: Iglewicz and Hoaglin's outlier rule.
@@ -127,14 +125,13 @@ def class_table(key: str, students: list[Student], runs: list[StudentRun]) -> Cl
     for run in runs:
         if run.exercise != key or run.column not in values:
             continue
-        got = cell_figures(_record(run), Cell("", run.column, run.at_epoch), sweep.measure)
-        if got is not None:
-            index = values.index(run.column)
-            figures[(run.student_id, index)].append(got[0])
-            table.runs.setdefault((run.student_id, index), []).append(run)
+        index = values.index(run.column)
+        table.runs.setdefault((run.student_id, index), []).append(run)
+        if run.figure is not None:
+            figures[(run.student_id, index)].append(run.figure)
     for student in students:
         table.rows[student.id] = [
-            statistics.mean(figures[(student.id, i)]) if figures[(student.id, i)] else None
+            statistics.fmean(figures[(student.id, i)]) if figures[(student.id, i)] else None
             for i in range(len(values))
         ]
     reference = sweep.reference.get(sweep.measure, ())
@@ -147,25 +144,20 @@ def class_table(key: str, students: list[Student], runs: list[StudentRun]) -> Cl
     return table
 
 
-def _record(run: StudentRun) -> RunRecord:
-    result = run.result
-    return RunRecord(
-        run.run_id, "", None, RunStatus(result.status), result.spec, result, None, None
-    )
-
-
-def robust_z(value: float, column: list[float]) -> float | None:
-    """How far ``value`` is from the column, in robust standard deviations: from the median
-    and the median absolute deviation; where half the column is equal (MAD 0), from the
-    mean absolute deviation instead (Iglewicz and Hoaglin). None when all are equal."""
+def robust_z_scores(column: list[float]) -> list[float | None]:
+    """How far each value is from the column, in robust standard deviations: from the
+    median and the median absolute deviation; where half the column is equal (MAD 0),
+    from the mean absolute deviation instead (Iglewicz and Hoaglin). None when all are
+    equal."""
     middle = statistics.median(column)
-    mad = statistics.median(abs(v - middle) for v in column)
+    deviations = [abs(v - middle) for v in column]
+    mad = statistics.median(deviations)
     if mad > 0:
-        return 0.6745 * (value - middle) / mad
-    mean_ad = statistics.mean(abs(v - middle) for v in column)
+        return [0.6745 * (v - middle) / mad for v in column]
+    mean_ad = statistics.fmean(deviations)
     if mean_ad > 0:
-        return (value - middle) / (1.253314 * mean_ad)
-    return None
+        return [(v - middle) / (1.253314 * mean_ad) for v in column]
+    return [None] * len(column)
 
 
 def class_flags(
@@ -233,8 +225,7 @@ def class_flags(
 
 def _settings_problems(sweep: Sweep, run: StudentRun, settings: ClassSettings) -> list[str]:
     """How ``run`` differs from what its exercise (and the class's settings) ask."""
-    spec = run.result.spec
-    epochs_read = run.at_epoch or run.result.epochs_run
+    epochs_read = run.epochs_read
     lab_epochs = settings.epochs or sweep.base.epochs  # exercise 8 sweeps them itself
     want_epochs = run.column if sweep.param == "epochs" else lab_epochs
     want_batch = run.column if sweep.param == "batch_size" else sweep.base.batch_size
@@ -242,12 +233,12 @@ def _settings_problems(sweep: Sweep, run: StudentRun, settings: ClassSettings) -
     out = []
     if epochs_read != want_epochs:
         out.append(f"read after {epochs_read} epochs; the exercise asks {want_epochs}")
-    if spec.batch_size != want_batch:
-        out.append(f"batch size {spec.batch_size}; the exercise asks {want_batch}")
-    if spec.train_size != want_images:
-        out.append(f"trained on {spec.train_size:,} images; the class runs {want_images:,}")
-    if sweep.param is None and spec.neurons != sweep.base.neurons:  # exercises 4 and 9
-        out.append(f"{spec.neurons} neurons; the exercise asks {sweep.base.neurons}")
+    if run.batch_size != want_batch:
+        out.append(f"batch size {run.batch_size}; the exercise asks {want_batch}")
+    if run.train_size != want_images:
+        out.append(f"trained on {run.train_size:,} images; the class runs {want_images:,}")
+    if sweep.param is None and run.neurons != sweep.base.neurons:  # exercises 4 and 9
+        out.append(f"{run.neurons} neurons; the exercise asks {sweep.base.neurons}")
     return out
 
 
@@ -257,8 +248,8 @@ def _outliers(table: ClassTable, names: dict[int, str]) -> list[Flag]:
         present = {i: row[index] for i, row in table.rows.items() if row[index] is not None}
         if len(present) < MIN_CLASS:
             continue
-        for student_id, value in present.items():
-            z = robust_z(value, list(present.values()))
+        scores = robust_z_scores(list(present.values()))
+        for (student_id, value), z in zip(present.items(), scores, strict=True):
             if z is not None and abs(z) > OUTLIER_Z:
                 flags.append(
                     Flag(

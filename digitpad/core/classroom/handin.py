@@ -125,24 +125,31 @@ def write_handin(
     """Write the hand-in of ``name`` (as they typed it) to ``out`` (``.digitpad`` added),
     through a temporary file renamed into place. ``report_files`` holds ``report.html`` and
     ``report.pdf`` as written by the report's writers."""
+    members = handin_members(report, answers, weights, report_files)
+    results = [run for section in report.sections if section.runs for _, run in section.runs.cells]
+    data = sorted({r.result.data_sha256 for r in results if r.result and r.result.data_sha256})
+    return pack_handin(out, name, members, {"title": report.title, "data_sha256": data})
+
+
+def pack_handin(
+    out: str | Path, name: str, members: dict[str, bytes], about: dict[str, Any]
+) -> Path:
+    """The hand-in file itself: ``members`` and a manifest (``about`` added to it) with
+    each member's sha256 and the digest, through a temporary file renamed into place."""
     name = " ".join(name.split())
     if not name:
         raise HandinError('give your name (--name "Your Name"): the teacher\'s table lists it')
     out = Path(out)
     if not out.name.endswith(SUFFIX):
         out = out.with_name(out.name + SUFFIX)
-    members = handin_members(report, answers, weights, report_files)
-    results = [run for section in report.sections if section.runs for _, run in section.runs.cells]
-    data = sorted({r.result.data_sha256 for r in results if r.result and r.result.data_sha256})
     manifest: dict[str, Any] = {
         "format": HANDIN_FORMAT,
         "digitpad": __version__,
         "name": name,
         "made_at": datetime.now().isoformat(timespec="seconds"),
-        "title": report.title,
         "versions": library_versions(),
         "processor": processor_name(),
-        "data_sha256": data,
+        **about,
         "files": {path: hashlib.sha256(body).hexdigest() for path, body in sorted(members.items())},
     }
     manifest["digest"] = digest_of(manifest)

@@ -1,0 +1,1 @@
+"""The Class view: a teacher's class of hand-ins."""
