@@ -44,15 +44,16 @@ def run_gui(
         window.draw_tab.show_inside(True)
     if sample_digit is not None:
         window.draw_tab.draw_sample(sample_digit)
+    shown = window
     if class_folder:
-        window.open_class(class_folder)
+        shown = window.open_class(class_folder) or window
     if screenshot:
         window.show()
         window.wait_until_ready(SCREENSHOT_WAIT_S)
         if look_inside:
             window.wait_for_inside(SCREENSHOT_WAIT_S)
         try:
-            save_image(window.grab().toImage(), Path(screenshot))
+            save_image(shown.grab().toImage(), Path(screenshot))
         except OSError as exc:
             print(f"digitpad: {write_failure(screenshot, exc)}", file=sys.stderr)
             return 1

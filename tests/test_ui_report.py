@@ -54,7 +54,7 @@ def test_an_exercise_run_in_the_window_fills_its_report_section_and_exports(
     assert code.isVisible() and not child(window, QTextBrowser, "code-2").isVisible()
     shown = code.toPlainText()
     assert "def baseline_model(neurons):" in shown and "model.save_weights(WEIGHTS_FILE)" in shown
-    assert f"seed={run.result.seed}" in shown and f"# run {run.id}" in shown
+    assert f'"seed": {run.result.seed}' in shown and f"# run {run.id}" in shown
     # An exercise without runs says so and offers to set it up.
     assert "Not run yet" in child(window, QLabel, "status-ex2").text()
     tab.sections["ex4"].answer.setPlainText("The weights are in runs/.")
@@ -69,6 +69,16 @@ def test_an_exercise_run_in_the_window_fills_its_report_section_and_exports(
     )
     assert f"{run.result.test_accuracy:.4f}" in page.read_text()
     assert window.store.answers().all()["ex4"] == "The weights are in runs/."
+
+    # Hand in: one file with this report, the run, the answer as typed and the weights.
+    from digitpad.core.classroom.handin import EX4_WEIGHTS, read_handin
+
+    handed = read_handin(tab.hand_in_to(tmp_path / "mine", "Ana Lopes"))
+    assert handed.digest_ok and handed.name == "Ana Lopes"
+    assert [(r.exercise, r.run_id) for r in handed.runs] == [("ex4", run.id)]
+    assert handed.runs[0].result.test_accuracy == run.result.test_accuracy
+    assert handed.answers["ex4"] == "The weights are in runs/."
+    assert EX4_WEIGHTS in handed.manifest["files"]
 
     qtbot.mouseClick(child(window, QPushButton, "setUp-ex2"), Qt.MouseButton.LeftButton)
     assert window.tabs.currentWidget() is window.train_page

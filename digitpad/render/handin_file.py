@@ -9,7 +9,6 @@ from pathlib import Path
 from digitpad.core.classroom.handin import write_handin
 from digitpad.core.nets.results import WEIGHTS_FILE
 from digitpad.core.report.sections import StudentReport
-from digitpad.core.store.answers import TITLE_KEY
 from digitpad.core.store.runs import RunStore
 from digitpad.render.report_files import export
 
@@ -22,7 +21,7 @@ def hand_in(store: RunStore, report: StudentReport, name: str, out: Path) -> Pat
     with tempfile.TemporaryDirectory() as folder:
         for kind in ("html", "pdf"):
             files[f"report.{kind}"] = export(doc, Path(folder) / f"report.{kind}").read_bytes()
-    answers = {k: v for k, v in store.answers().all().items() if k != TITLE_KEY}
+    answers = {section.key: section.answer for section in report.sections}  # as shown
     record = report.exercise_4_record()
     weights = store.model_dir(record.id) / WEIGHTS_FILE if record and record.has_model else None
     return write_handin(out, name, report, answers, files, weights)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.core.lab.exercises import EXERCISES, FIRST_FIVE, source_exercise
+from digitpad.core.machine.files import write_failure
 from digitpad.core.report.builder import (
     build_report,
     complete_report,
@@ -247,7 +249,14 @@ class ReportTab(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Title:"))
         bar.addWidget(self.title, 1)
-        for widget in (self.pdf_button, self.html_button, self.md_button):
+        self.hand_in_button = button(
+            "Hand in…",
+            "handInButton",
+            "Your lab as one file for your teacher: this report (HTML and PDF), your answers, "
+            "every run it uses, the code, exercise 4's weights, and a digest",
+            self._ask_hand_in,
+        )
+        for widget in (self.pdf_button, self.html_button, self.md_button, self.hand_in_button):
             bar.addWidget(widget)
         self.sections: dict[str, SectionView] = {}
         self.savers: dict[str, AnswerSaver] = {}
@@ -382,7 +391,7 @@ class ReportTab(QWidget):
 
     def _update_buttons(self) -> None:
         ready = self.report is not None and self.report.has_runs and self._reading is None
-        for widget in (self.pdf_button, self.html_button, self.md_button):
+        for widget in (self.pdf_button, self.html_button, self.md_button, self.hand_in_button):
             widget.setEnabled(ready)
             widget.setToolTip("" if ready or self._reading is None else "Reading exercise 5…")
 
@@ -410,26 +419,66 @@ class ReportTab(QWidget):
 
     # --- export ---------------------------------------------------------------------------
 
-    def export_to(self, path: str | Path) -> Path | None:
-        """Write the report as shown (answers as typed) to ``path``; its name picks the
-        format. Returns the main file written, None when it failed (the message says why)."""
-        from digitpad.render.report_files import ExportError, export
-
+    def report_as_shown(self, what: str = "The report"):
+        """The whole report as the tab shows it: the runs as they are now, exercise 5 as
+        read, the answers as they stand in their boxes (a save the database refused
+        included). None, with a message saying why, when there is nothing to write."""
         self.flush()
-        # The runs as they are now (the tab's plots are left as shown), exercise 5 as read.
         try:
             report = complete_report(
                 self.store, self.chosen, title=self._title(), readings=self._five
             )
         except (RunStoreError, AnswersUnavailable, ValueError) as exc:
-            self.message.emit(f"The report was not written: {exc}")
+            self.message.emit(f"{what} was not written: {exc}")
             return None
         if not report.has_runs:
-            self.message.emit("Nothing to export yet: no exercise has run.")
+            self.message.emit(f"Nothing to write yet: no exercise has run ({what.lower()}).")
             return None
-        # The answers as they stand in their boxes (a save the database refused included).
         for key, view in self.sections.items():
             report.section(key).answer = view.answer.toPlainText()
+        return report
+
+    def hand_in_to(self, path: str | Path, name: str) -> Path | None:
+        """Write the hand-in of ``name`` to ``path`` (``.digitpad``): the report as shown,
+        the runs, answers, code and weights, with a digest. None when it failed."""
+        from digitpad.core.classroom.handin import HandinError
+        from digitpad.render.handin_file import hand_in
+
+        report = self.report_as_shown("The hand-in")
+        if report is None:
+            return None
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            written = hand_in(self.store, report, name, Path(path))
+        except HandinError as exc:
+            self.message.emit(f"The hand-in was not written: {exc}")
+            return None
+        except OSError as exc:
+            self.message.emit(f"The hand-in was not written: {write_failure(path, exc)}")
+            return None
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.message.emit(f"Handed in: {written} (give this one file to your teacher)")
+        return written
+
+    def _ask_hand_in(self) -> None:
+        name, ok = QInputDialog.getText(self, "Hand in", "Your name, as your teacher knows it:")
+        if not ok or not name.strip():
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Hand in your lab", "my-lab.digitpad", "DigitPad hand-in (*.digitpad)"
+        )
+        if path:
+            self.hand_in_to(path, name)
+
+    def export_to(self, path: str | Path) -> Path | None:
+        """Write the report as shown (answers as typed) to ``path``; its name picks the
+        format. Returns the main file written, None when it failed (the message says why)."""
+        from digitpad.render.report_files import ExportError, export
+
+        report = self.report_as_shown()
+        if report is None:
+            return None
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             written = export(report.document(), path)
