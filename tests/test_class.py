@@ -232,3 +232,27 @@ def test_the_class_view_in_the_window(window, qtbot, handins, tmp_path, monkeypa
     out = view.export_report(str(tmp_path / "class.html"))
     page = out.read_text()
     assert "Ben Okafor" in page and "changed after DigitPad wrote it" in page
+
+
+def test_a_number_far_from_the_class_and_two_hand_ins_of_one_name_are_flagged(tmp_path):
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from class_handins import synthetic_handin
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for number in range(8):  # a class drawn around the lab report's values
+        shift = {("ex1", 0): -0.06} if number == 3 else None  # 6 points below the class
+        synthetic_handin(folder, number, seed=2, shift=shift)
+    shutil.copy(folder / "student-005.digitpad", folder / "student-005-again.digitpad")
+    store = ClassStore(tmp_path / "teacher")
+    store.set_settings(ClassSettings(("ex1",)))
+    store.import_folder(folder)
+
+    flags = [(f.student, f.column, f.reason) for f in read_class(store).flags]
+    far = [f for f in flags if "far from the class" in f[2]]
+    assert [(who, column) for who, column, _ in far] == [("Student 003", "8")]
+    assert "robust z -" in far[0][2] and "over 3.5" in far[0][2]
+    twins = [f for f in flags if "hand-ins have this name" in f[2]]
+    assert [who for who, _, _ in twins] == ["Student 005", "Student 005"]
+    assert "student-005-again.digitpad, student-005.digitpad" in twins[0][2]
+    assert len(flags) == 3  # nothing else: the other numbers are the class's
