@@ -243,10 +243,18 @@ def test_a_number_far_from_the_class_and_two_hand_ins_of_one_name_are_flagged(tm
     for number in range(8):  # a class drawn around the lab report's values
         shift = {("ex1", 0): -0.06} if number == 3 else None  # 6 points below the class
         synthetic_handin(folder, number, seed=2, shift=shift)
-    shutil.copy(folder / "student-005.digitpad", folder / "student-005-again.digitpad")
+    # Student 5 hands in a second, different lab under the same name.
+    later = synthetic_handin(tmp_path, 5, seed=3)
+    shutil.copy(later, folder / "student-005-again.digitpad")
     store = ClassStore(tmp_path / "teacher")
     store.set_settings(ClassSettings(("ex1",)))
     store.import_folder(folder)
+    # The same file once more, under another name: one line, not a second student.
+    shutil.copy(folder / "student-002.digitpad", folder / "student-002-copy.digitpad")
+    assert store.import_folder(folder).refused == [
+        "student-002-copy.digitpad is the same file as student-002.digitpad, imported "
+        "already: left out"
+    ]
 
     flags = [(f.student, f.column, f.reason) for f in read_class(store).flags]
     far = [f for f in flags if "far from the class" in f[2]]

@@ -212,7 +212,7 @@ class ClassStore:
         report = ImportReport()
         with self._db() as db:
             known = dict(db.execute("SELECT file, file_sha256 FROM handins").fetchall())
-        seen = set(known.values())
+        seen = {digest: file for file, digest in known.items()}
         for path in sorted(folder.glob(f"*{SUFFIX}")):
             # A hand-in is its file's name in the class; its content, by sha256, tells
             # whether it changed (the folder itself may have moved).
@@ -222,8 +222,13 @@ class ClassStore:
             except OSError as exc:
                 report.refused.append(f"{path.name}: cannot be read ({exc.strerror or exc})")
                 continue
-            if known.get(key) == digest or (key not in known and digest in seen):
+            if known.get(key) == digest:
                 report.unchanged.append(path.name)
+                continue
+            if key not in known and digest in seen:
+                report.refused.append(
+                    f"{path.name} is the same file as {seen[digest]}, imported already: left out"
+                )
                 continue
             try:
                 handin = read_handin(path)
@@ -231,6 +236,7 @@ class ClassStore:
                 report.refused.append(str(exc))
                 continue
             self._store(key, digest, handin)
+            seen[digest] = key
             (report.replaced if key in known else report.added).append(path.name)
         return report
 

@@ -182,6 +182,7 @@ class ClassWindow(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.selectionModel().currentChanged.connect(self._on_cell)
+        self.table.doubleClicked.connect(lambda _index: self.open_report())
         self.flags = QListWidget(objectName="classFlags")
         self.flags.setWordWrap(True)
         self.flags.itemClicked.connect(self._on_flag)
