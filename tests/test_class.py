@@ -264,3 +264,22 @@ def test_a_number_far_from_the_class_and_two_hand_ins_of_one_name_are_flagged(tm
     assert [who for who, _, _ in twins] == ["Student 005", "Student 005"]
     assert "student-005-again.digitpad, student-005.digitpad" in twins[0][2]
     assert len(flags) == 3  # nothing else: the other numbers are the class's
+
+
+def test_check_this_number_on_the_dask_cluster_says_within_tolerance_and_why(teacher, cluster):
+    """On the cluster's one-thread workers: not the thread count the run trained with, so
+    the verdict is a tolerance, and it says why."""
+    from digitpad.core.classroom.check import check_number
+    from digitpad.core.engine.cluster import DaskBackend
+    from digitpad.core.nets.fingerprint import WITHIN_TOLERANCE
+
+    store, stores = teacher
+    view = read_class(store)
+    run = next(r for r in stores["Ana Lopes"].list_runs() if r.spec.neurons == 16)
+    backend = DaskBackend(cluster)
+    try:
+        comparison = check_number(store, view, "Ana Lopes", "ex1", "16", backend=backend)
+    finally:
+        backend.close()
+    assert comparison.verdict == WITHIN_TOLERANCE, comparison.lines()
+    assert f"{run.result.threads} threads then, 1 thread now" in comparison.lines()[0]

@@ -50,6 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument("student", help="the student's name, as in 'class show'")
     check.add_argument("exercise", choices=[e for e in EXERCISES if e != "ex5"])
     check.add_argument("column", help="the table's column, e.g. 16 or 3x3 ('result' for ex4/ex9)")
+    check.add_argument(
+        "--cluster",
+        metavar="tcp://HOST:8786",
+        help="train it on this Dask cluster instead of here",
+    )
     command.set_defaults(handler=cmd_class)
 
 
@@ -124,10 +129,23 @@ def _check(store: ClassStore, args: argparse.Namespace) -> int:
     from digitpad.core.nets.fingerprint import DIFFERS
 
     view = read_class(store)
+    backend = None
+    if args.cluster:
+        from digitpad.core.engine import BackendError, make_backend
+
+        try:
+            backend = make_backend(args.cluster)
+        except (ValueError, BackendError) as exc:
+            fail(f"digitpad class check: error: {exc}")
     try:
-        comparison = check_number(store, view, args.student, args.exercise, args.column)
+        comparison = check_number(
+            store, view, args.student, args.exercise, args.column, backend=backend
+        )
     except CannotCheck as exc:
         fail(f"digitpad class check: error: {exc}")
+    finally:
+        if backend is not None:
+            backend.close()
     for line in comparison.lines():
         print(line)
     return 1 if comparison.verdict == DIFFERS else 0

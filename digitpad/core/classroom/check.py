@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 from digitpad.core.classroom.class_store import ClassStore
 from digitpad.core.classroom.class_tables import ClassView
-from digitpad.core.engine.reproduce import CannotReproduce, reproduce
+from digitpad.core.engine.backend import Backend
+from digitpad.core.engine.reproduce import CannotReproduce, ReproduceStopped, reproduce
 from digitpad.core.nets.fingerprint import Comparison
 
 
@@ -23,9 +24,10 @@ def check_number(
     exercise: str,
     column: str,
     stop: Callable[[], bool] | None = None,
+    backend: Backend | None = None,
 ) -> Comparison:
-    """Train the run behind ``student``'s cell (``exercise``, ``column``) again and compare
-    it with the one handed in."""
+    """Train the run behind ``student``'s cell (``exercise``, ``column``) again, here or
+    on ``backend`` (a Dask cluster), and compare it with the one handed in."""
     found = [s for s in view.students if s.name.casefold() == student.strip().casefold()]
     if not found:
         names = ", ".join(s.name for s in view.students) or "none"
@@ -40,7 +42,9 @@ def check_number(
     run = runs[0]
     try:
         result = store.result_of(run)
-        comparison, _ = reproduce(result, run_name=f"{found[0].name}'s run", stop=stop)
-    except CannotReproduce as exc:
+        comparison, _ = reproduce(
+            result, run_name=f"{found[0].name}'s run", stop=stop, backend=backend
+        )
+    except (CannotReproduce, ReproduceStopped) as exc:
         raise CannotCheck(str(exc)) from exc
     return comparison

@@ -8,11 +8,13 @@ with: TensorFlow's threads are fixed once per process, and the numbers depend on
 from __future__ import annotations
 
 import multiprocessing
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as StillTraining
 
 from digitpad.core.data.mnist import MnistData, load_dataset, load_same
+from digitpad.core.engine.backend import Backend
 from digitpad.core.machine.keras_setup import start_tensorflow
 from digitpad.core.nets.fingerprint import Comparison, compare
 from digitpad.core.nets.results import RunResult
@@ -90,15 +92,52 @@ def train_again(
     return again
 
 
+def train_again_on(
+    backend: Backend, result: RunResult, data: MnistData, run_name: str = "this run"
+) -> RunResult:
+    """Train ``result``'s run again on ``backend`` (a Dask cluster's workers: their
+    processor and threads, so the comparison is within a tolerance where they differ).
+    Its record goes to a throw-away store: checking a number adds no run of one's own."""
+    from digitpad.core.engine.control import JobControl
+    from digitpad.core.engine.engine import Engine
+    from digitpad.core.engine.events import JobFailed, RunFinished
+    from digitpad.core.engine.plan import Job
+    from digitpad.core.store.runs import RunStore
+
+    spec = reproducible_spec(result, run_name)
+    with tempfile.TemporaryDirectory(prefix="digitpad-check-") as folder:
+        finished = None
+        for event in Engine(RunStore(folder), backend).run(Job.single(spec), data, JobControl()):
+            if isinstance(event, RunFinished):
+                finished = event.record
+            elif isinstance(event, JobFailed):
+                raise ReproduceStopped(f"{run_name} could not be trained again: {event.message}")
+    if finished is None or finished.result is None or finished.status != RunStatus.DONE:
+        why = finished.error if finished is not None else "no run came back"
+        raise ReproduceStopped(f"{run_name} could not be trained again: {why}")
+    return finished.result
+
+
 def reproduce(
     result: RunResult,
     origin: tuple[str, str, str] | None = None,
     run_name: str = "this run",
     stop: Callable[[], bool] | None = None,
+    backend: Backend | None = None,
 ) -> tuple[Comparison, RunResult]:
-    """Train ``result``'s run again and compare; returns the comparison and the new result."""
-    again = train_again(result, origin, run_name, stop)
+    """Train ``result``'s run again (here, or on ``backend``: a Dask cluster) and compare;
+    returns the comparison and the new result."""
+    if backend is not None:
+        data = load_same(origin) if origin else _data_of(result)
+        again = train_again_on(backend, result, data, run_name)
+    else:
+        again = train_again(result, origin, run_name, stop)
     return compare(result, again), again
+
+
+def _data_of(result: RunResult) -> MnistData:
+    source = result.data_source if result.data_source in SELF_FOUND_SOURCES else "auto"
+    return load_dataset(source)
 
 
 _stopping = None  # in the worker: the parent's stop request (a multiprocessing Event)

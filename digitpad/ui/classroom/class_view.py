@@ -34,6 +34,7 @@ from digitpad.core.classroom.class_report import class_document, class_figure, f
 from digitpad.core.classroom.class_store import ClassSettings, ClassStore
 from digitpad.core.classroom.class_tables import ClassTable, read_class
 from digitpad.core.classroom.class_tables import ClassView as ClassData
+from digitpad.core.engine import make_backend
 from digitpad.core.lab.exercises import EXERCISES
 from digitpad.render.report_figures import figure_plot
 from digitpad.ui.common.background import run_in_background
@@ -167,6 +168,9 @@ class ClassWindow(QWidget):
             "Judge the hand-ins against these settings",
             lambda: self.apply_settings(),
         )
+        self.cluster = QLineEdit(objectName="classCluster")
+        self.cluster.setPlaceholderText("here (or a Dask cluster: tcp://HOST:8786)")
+        self.cluster.setToolTip("Where Check this number trains the run again")
         self.summary = QTableWidget(3, 0, objectName="classSummary")
         self.summary.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.summary.verticalHeader().setDefaultSectionSize(24)
@@ -204,6 +208,8 @@ class ClassWindow(QWidget):
         asked.addWidget(QLabel("epochs"))
         asked.addWidget(self.epochs_spin)
         asked.addWidget(apply)
+        asked.addWidget(QLabel("check on"))
+        asked.addWidget(self.cluster)
         left = QWidget()
         column = QVBoxLayout(left)
         column.addWidget(self.summary)
@@ -366,10 +372,17 @@ class ClassWindow(QWidget):
             self.check_button.setEnabled(True)
             self.message.emit(f"{name}'s number could not be checked: {why}")
 
-        stop = self._stop.is_set
-        run_in_background(
-            lambda: check_number(store, data, name, exercise, column, stop=stop), done, failed, self
-        )
+        stop, address = self._stop.is_set, self.cluster.text().strip()
+
+        def check():
+            backend = make_backend(address) if address else None
+            try:
+                return check_number(store, data, name, exercise, column, stop, backend)
+            finally:
+                if backend is not None:
+                    backend.close()
+
+        run_in_background(check, done, failed, self)
 
     def import_folder(self, folder: str | None = None) -> None:
         """Import the hand-ins in ``folder`` (asked when None) and show the class again."""
