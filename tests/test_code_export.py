@@ -241,7 +241,7 @@ def test_a_5_epoch_run_is_the_20_epoch_runs_epoch_5(mnist):
     20-epoch run; with deterministic training that reading is exact."""
     from digitpad.core.nets.training import train
 
-    spec = RunSpec.for_model("cnn", train_limit=600, seed=2, epochs=20)
+    spec = RunSpec.for_model("cnn", train_limit=300, seed=2, epochs=20)
     long = train(spec, mnist)
     short = train(spec.with_changes(epochs=5), mnist)
     for name in ("loss", "accuracy", "val_loss", "val_accuracy"):

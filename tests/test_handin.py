@@ -129,7 +129,7 @@ def test_handin_on_the_command_line(lab, tmp_path):
     assert read_handin(tmp_path / "ana.digitpad").digest_ok
     for args, says in [
         (["--name", " ", "--out", str(tmp_path / "x")], "give your name"),
-        (["--name", "Ana", "--out", str(tmp_path / "no" / "x")], "could not write"),
+        (["--name", "Ana", "--out", str(tmp_path / "no" / "x")], "does not exist"),
     ]:
         done = handin(*args)
         assert done.returncode == 2 and says in done.stderr

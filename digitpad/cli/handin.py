@@ -29,6 +29,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_handin(args: argparse.Namespace) -> int:
     from digitpad.core.report.builder import complete_report
 
+    # What is wrong with the request is said before the report is drawn (seconds).
+    if not args.name.strip():
+        fail(
+            'digitpad handin: error: give your name (--name "Your Name"): the teacher\'s '
+            "table lists it"
+        )
+    if not Path(args.out).parent.is_dir():
+        fail(
+            f"digitpad handin: error: the folder {Path(args.out).parent} does not exist; "
+            "create it first"
+        )
     store = open_store(reading=True)
     report = complete_report(store)
     if not report.has_runs:
