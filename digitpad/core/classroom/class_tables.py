@@ -15,7 +15,7 @@ from digitpad.core.classroom.class_store import (
     Student,
     StudentRun,
 )
-from digitpad.core.lab.exercises import FIRST_FIVE
+from digitpad.core.lab.exercises import source_exercise
 from digitpad.core.lab.sweeps import PRESETS, Sweep, column_name
 
 # A cell is far from the class when its robust z-score (from the median and the median
@@ -173,41 +173,26 @@ def class_flags(
         by_name[student.name.casefold()].append(student)
     ran = {(run.student_id, run.exercise) for run in runs}
     for student in students:
+
+        def flag(reason: str, exercise: str | None = None, who: Student = student) -> None:
+            flags.append(Flag(who.id, who.name, exercise, None, reason))
+
         if student.problems:
-            flags.append(
-                Flag(
-                    student.id,
-                    student.name,
-                    None,
-                    None,
-                    "the hand-in was changed after DigitPad wrote it ("
-                    + "; ".join(student.problems)
-                    + ")",
-                )
-            )
+            changed = "; ".join(student.problems)
+            flag(f"the hand-in was changed after DigitPad wrote it ({changed})")
         twins = by_name[student.name.casefold()]
         if len(twins) > 1:
             files = ", ".join(sorted(t.file for t in twins))
-            flags.append(
-                Flag(
-                    student.id,
-                    student.name,
-                    None,
-                    None,
-                    f"{len(twins)} hand-ins have this name ({files})",
-                )
-            )
+            flag(f"{len(twins)} hand-ins have this name ({files})")
         for key in settings.exercises:
-            source = FIRST_FIVE.weights_from if key == FIRST_FIVE.id else key
+            source = source_exercise(key)
             if (student.id, source) not in ran:
                 why = f"no runs for exercise {key[2:]}"
                 if source != key:
                     why += f" (it reads exercise {source[2:]}'s weights, which has none)"
-                flags.append(Flag(student.id, student.name, key, None, why))
+                flag(why, key)
             if not student.answers.get(key, "").strip():
-                flags.append(
-                    Flag(student.id, student.name, key, None, f"no answer to exercise {key[2:]}")
-                )
+                flag(f"no answer to exercise {key[2:]}", key)
     names = {s.id: s.name for s in students}
     for table in tables:
         sweep = PRESETS[table.exercise]
