@@ -30,16 +30,19 @@ def synthetic_handin(
     seed: int = 0,
     shift: dict[tuple[str, int], float] | None = None,
     pdf_kb: int = 0,
+    only: tuple[str, ...] | None = None,
+    blank: tuple[str, ...] = (),
 ) -> Path:
     """Student ``number``'s hand-in in ``folder``; ``shift`` moves a cell's figure by that
     much ((exercise, column index) -> amount), to make a student far from the class;
-    ``pdf_kb``: a report.pdf of that size (incompressible bytes, as a real PDF's figures)."""
+    ``pdf_kb``: a report.pdf of that size (incompressible bytes, as a real PDF's figures);
+    ``only``: just these exercises' runs; ``blank``: these answers left empty."""
     rng = random.Random(seed * 100_003 + number)
     runs = []
     run_id = 0
     for key in EXERCISES:
         sweep = PRESETS.get(key)
-        if sweep is None:
+        if sweep is None or (only is not None and key not in only):
             continue
         reference = sweep.reference.get(sweep.measure) or sweep.reference.get("accuracy") or ()
         for index, spec in enumerate(sweep.specs(seed=number)):
@@ -74,7 +77,7 @@ def synthetic_handin(
                     "result": result.to_dict(),
                 }
             )
-    answers = {key: f"Student {number}'s answer to {key}." for key in EXERCISES}
+    answers = {key: "" if key in blank else f"Student {number}'s answer." for key in EXERCISES}
     members = {
         RUNS: json.dumps(runs).encode(),
         ANSWERS: json.dumps(answers).encode(),
