@@ -43,6 +43,7 @@ def test_an_exercise_run_in_the_window_fills_its_report_section_and_exports(
     # Exercise 5 reads exercise 4's weights off the GUI thread; export waits for it.
     pdf_button = child(window, QPushButton, "exportPdfButton")
     qtbot.waitUntil(pdf_button.isEnabled, timeout=120_000)
+    assert pdf_button.toolTip() == "A4 pages"  # its own tip again, once exercise 5 is read
     extra = child(window, QLabel, "extra-ex5").text()
     assert f"Run {run.id}" in extra and "true label" in extra
     # Exercise 5's own script, highlighted, and what it prints; application 1's code (the

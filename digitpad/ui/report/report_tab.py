@@ -256,7 +256,9 @@ class ReportTab(QWidget):
             "every run it uses, the code, exercise 4's weights, and a digest",
             self._ask_hand_in,
         )
-        for widget in (self.pdf_button, self.html_button, self.md_button, self.hand_in_button):
+        writers = (self.pdf_button, self.html_button, self.md_button, self.hand_in_button)
+        self._tips = {widget: widget.toolTip() for widget in writers}
+        for widget in writers:
             bar.addWidget(widget)
         self.sections: dict[str, SectionView] = {}
         self.savers: dict[str, AnswerSaver] = {}
@@ -391,9 +393,10 @@ class ReportTab(QWidget):
 
     def _update_buttons(self) -> None:
         ready = self.report is not None and self.report.has_runs and self._reading is None
-        for widget in (self.pdf_button, self.html_button, self.md_button, self.hand_in_button):
+        for widget, tip in self._tips.items():
             widget.setEnabled(ready)
-            widget.setToolTip("" if ready or self._reading is None else "Reading exercise 5…")
+            # While exercise 5 is read, the buttons say why they wait; then their own tip.
+            widget.setToolTip(tip if ready or self._reading is None else "Reading exercise 5…")
 
     # --- answers --------------------------------------------------------------------------
 
