@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from digitpad.cli.common import fail, open_store, qt_offscreen_app
-from digitpad.core.classroom.handin import HandinError
+from digitpad.core.classroom.handin import HandinError, handin_name
 from digitpad.core.machine.files import WriteRefused, write_failure
 
 
@@ -30,11 +30,10 @@ def cmd_handin(args: argparse.Namespace) -> int:
     from digitpad.core.report.builder import complete_report
 
     # What is wrong with the request is said before the report is drawn (seconds).
-    if not args.name.strip():
-        fail(
-            'digitpad handin: error: give your name (--name "Your Name"): the teacher\'s '
-            "table lists it"
-        )
+    try:
+        handin_name(args.name)
+    except HandinError as exc:
+        fail(f"digitpad handin: error: {exc}")
     if not Path(args.out).parent.is_dir():
         fail(
             f"digitpad handin: error: the folder {Path(args.out).parent} does not exist; "

@@ -44,37 +44,41 @@ def figure_plot(figure: FigureData, scale: float = 1.0) -> pg.PlotWidget:
     if figure.ticks:
         plot.getAxis("bottom").setTicks([list(figure.ticks)])
     for series in figure.series:
-        if series.style in POINTS:  # a strip of points, no line: a class's students
-            big = series.style == "picked"
-            plot.plot(
-                list(series.xs),
-                list(series.ys),
-                pen=None,
-                name=series.name or None,
-                symbol="o",
-                symbolSize=(11 if big else 6) * scale,
-                symbolBrush=OURS if big else (90, 90, 90, 110),
-                symbolPen=pg.mkPen(OURS if big else (90, 90, 90, 160), width=scale),
-            )
-            continue
-        marks = {}
-        if series.style in ("ours", "report"):
-            colour = OURS if series.style == "ours" else REPORT
-            marks = {"symbol": "o" if series.style == "ours" else "t", "symbolBrush": colour}
-            marks["symbolSize"] = 8 * scale
-            marks["symbolPen"] = pg.mkPen(colour, width=scale)
-        else:  # marked too: a one-epoch run's curve is a single point
-            colour = RUN_COLOURS[series.colour % len(RUN_COLOURS)]
-            marks = {"symbol": "o", "symbolSize": 5 * scale, "symbolBrush": colour}
-            marks["symbolPen"] = pg.mkPen(colour, width=scale)
-        pen = _pen(series, scale)
-        name = series.name or None  # unnamed: no legend line (a repeat of a value)
-        plot.plot(list(series.xs), list(series.ys), pen=pen, name=name, **marks)
+        add_series(plot, series, scale)
     if not figure.series:
         text = pg.TextItem("no finished run to plot", color=(120, 120, 120), anchor=(0.5, 0.5))
         plot.addItem(text)
     plot.resize(*SIZE)
     return plot
+
+
+def add_series(plot: pg.PlotWidget, series: Series, scale: float = 1.0):
+    """Draw one series of a figure in ``plot``, in its style; returns its data item."""
+    if series.style in POINTS:  # a strip of points, no line: a class's students
+        big = series.style == "picked"
+        return plot.plot(
+            list(series.xs),
+            list(series.ys),
+            pen=None,
+            name=series.name or None,
+            symbol="o",
+            symbolSize=(11 if big else 6) * scale,
+            symbolBrush=OURS if big else (90, 90, 90, 110),
+            symbolPen=pg.mkPen(OURS if big else (90, 90, 90, 160), width=scale),
+        )
+    marks = {}
+    if series.style in ("ours", "report"):
+        colour = OURS if series.style == "ours" else REPORT
+        marks = {"symbol": "o" if series.style == "ours" else "t", "symbolBrush": colour}
+        marks["symbolSize"] = 8 * scale
+        marks["symbolPen"] = pg.mkPen(colour, width=scale)
+    else:  # marked too: a one-epoch run's curve is a single point
+        colour = RUN_COLOURS[series.colour % len(RUN_COLOURS)]
+        marks = {"symbol": "o", "symbolSize": 5 * scale, "symbolBrush": colour}
+        marks["symbolPen"] = pg.mkPen(colour, width=scale)
+    pen = _pen(series, scale)
+    name = series.name or None  # unnamed: no legend line (a repeat of a value)
+    return plot.plot(list(series.xs), list(series.ys), pen=pen, name=name, **marks)
 
 
 def render_png(figure: FigureData) -> bytes:

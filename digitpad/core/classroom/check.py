@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from digitpad.core.classroom.class_store import ClassStore
-from digitpad.core.classroom.class_tables import ClassView
+from digitpad.core.classroom.class_tables import ClassOverview
 from digitpad.core.engine.backend import Backend
 from digitpad.core.engine.reproduce import CannotReproduce, ReproduceStopped, reproduce
 from digitpad.core.nets.fingerprint import Comparison
@@ -19,7 +19,7 @@ class CannotCheck(ValueError):
 
 def check_number(
     store: ClassStore,
-    view: ClassView,
+    view: ClassOverview,
     student: str,
     exercise: str,
     column: str,

@@ -3,7 +3,7 @@ and the flags, as a document every report writer lays out (PDF, HTML, Markdown).
 
 from __future__ import annotations
 
-from digitpad.core.classroom.class_tables import ClassTable, ClassView
+from digitpad.core.classroom.class_tables import ClassOverview, ClassTable
 from digitpad.core.report.document import (
     Block,
     Bullets,
@@ -53,7 +53,7 @@ def class_figure(table: ClassTable, picked: int | None = None) -> FigureData:
     )
 
 
-def table_rows(view: ClassView, table: ClassTable) -> list[tuple[str, ...]]:
+def table_rows(view: ClassOverview, table: ClassTable) -> list[tuple[str, ...]]:
     """The table as text rows: the class's median, spread and the lab report's value,
     then one row per student."""
 
@@ -70,7 +70,7 @@ def table_rows(view: ClassView, table: ClassTable) -> list[tuple[str, ...]]:
     return rows
 
 
-def class_document(view: ClassView, title: str = "Class report") -> Document:
+def class_document(view: ClassOverview, title: str = "Class report") -> Document:
     """The class report's blocks."""
     flagged = {flag.student_id for flag in view.flags}
     blocks: list[Block] = [

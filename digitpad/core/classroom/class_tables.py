@@ -65,7 +65,7 @@ class ClassTable:
 
 
 @dataclass
-class ClassView:
+class ClassOverview:
     """Everything the Class view, ``class show`` and the class report show."""
 
     settings: ClassSettings
@@ -105,13 +105,13 @@ class ClassView:
         }
 
 
-def read_class(store: ClassStore) -> ClassView:
+def read_class(store: ClassStore) -> ClassOverview:
     """The class as it stands in ``store``."""
     settings = store.settings()
     students = store.students()
     runs = store.runs()
     tables = [class_table(key, students, runs) for key in settings.exercises if key in PRESETS]
-    return ClassView(settings, students, tables, class_flags(settings, students, runs, tables))
+    return ClassOverview(settings, students, tables, class_flags(settings, students, runs, tables))
 
 
 def class_table(key: str, students: list[Student], runs: list[StudentRun]) -> ClassTable:

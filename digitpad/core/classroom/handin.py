@@ -76,6 +76,14 @@ class Handin:
         return not self.problems
 
 
+def handin_name(name: str) -> str:
+    """The name as the teacher's table lists it (spaces tidied); ``HandinError`` when empty."""
+    name = " ".join(name.split())
+    if not name:
+        raise HandinError('give your name (--name "Your Name"): the teacher\'s table lists it')
+    return name
+
+
 def digest_of(manifest: dict[str, Any]) -> str:
     """The digest over a manifest's fields (all but the digest itself)."""
     fields = {key: value for key, value in manifest.items() if key != "digest"}
@@ -136,9 +144,7 @@ def pack_handin(
 ) -> Path:
     """The hand-in file itself: ``members`` and a manifest (``about`` added to it) with
     each member's sha256 and the digest, through a temporary file renamed into place."""
-    name = " ".join(name.split())
-    if not name:
-        raise HandinError('give your name (--name "Your Name"): the teacher\'s table lists it')
+    name = handin_name(name)
     out = Path(out)
     if not out.name.endswith(SUFFIX):
         out = out.with_name(out.name + SUFFIX)

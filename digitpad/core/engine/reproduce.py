@@ -70,8 +70,7 @@ def train_again(
     is raised (the window closing).
     """
     spec = reproducible_spec(result, run_name)
-    if origin is None and result.data_source in SELF_FOUND_SOURCES:
-        origin = (result.data_source, "", "")
+    origin = origin or origin_of(result)
     threads = result.threads or None  # runs before 0.4: this machine's default
     context = multiprocessing.get_context("spawn")
     stopping = context.Event()
@@ -128,16 +127,23 @@ def reproduce(
     """Train ``result``'s run again (here, or on ``backend``: a Dask cluster) and compare;
     returns the comparison and the new result."""
     if backend is not None:
-        data = load_same(origin) if origin else _data_of(result)
+        data = _load(origin or origin_of(result))
         again = train_again_on(backend, result, data, run_name)
     else:
         again = train_again(result, origin, run_name, stop)
     return compare(result, again), again
 
 
-def _data_of(result: RunResult) -> MnistData:
-    source = result.data_source if result.data_source in SELF_FOUND_SOURCES else "auto"
-    return load_dataset(source)
+def origin_of(result: RunResult) -> tuple[str, str, str] | None:
+    """The data a run trains again on: the source it trained on, when DigitPad finds that
+    one on its own (None: where DigitPad finds MNIST now)."""
+    if result.data_source in SELF_FOUND_SOURCES:
+        return (result.data_source, "", "")
+    return None
+
+
+def _load(origin: tuple[str, str, str] | None) -> MnistData:
+    return load_same(origin) if origin else load_dataset()
 
 
 _stopping = None  # in the worker: the parent's stop request (a multiprocessing Event)
@@ -152,5 +158,5 @@ def _start_worker(threads: int | None, stopping) -> None:
 def _train_in_worker(spec_values: dict, origin: tuple[str, str, str] | None) -> dict:
     from digitpad.core.nets.training import train
 
-    data: MnistData = load_same(origin) if origin else load_dataset()
+    data = _load(origin)
     return train(RunSpec.from_dict(spec_values), data, should_stop=_stopping.is_set).to_dict()

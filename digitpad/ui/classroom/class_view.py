@@ -32,17 +32,17 @@ from PySide6.QtWidgets import (
 from digitpad.core.classroom.check import check_number
 from digitpad.core.classroom.class_report import class_document, class_figure, flag_text
 from digitpad.core.classroom.class_store import ClassSettings, ClassStore
-from digitpad.core.classroom.class_tables import ClassTable, read_class
-from digitpad.core.classroom.class_tables import ClassView as ClassData
+from digitpad.core.classroom.class_tables import ClassOverview, ClassTable, read_class
 from digitpad.core.engine import make_backend
 from digitpad.core.lab.exercises import EXERCISES
-from digitpad.render.report_figures import figure_plot
+from digitpad.render.report_figures import add_series, figure_plot
 from digitpad.ui.common.background import run_in_background
 from digitpad.ui.common.widgets import button
 
 FLAGGED = QColor(255, 214, 204)  # a flagged cell's background
 STUDENT_ROLE = Qt.ItemDataRole.UserRole + 1
 SUMMARY = ("class median", "spread (MAD)", "lab report")
+PICKED = "picked"  # the chosen student's series in the strip plot
 
 
 class StudentTableModel(QAbstractTableModel):
@@ -51,13 +51,13 @@ class StudentTableModel(QAbstractTableModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.data_: ClassData | None = None
+        self.data_: ClassOverview | None = None
         self.table: ClassTable | None = None
         self.ids: list[int] = []
         self.names: dict[int, str] = {}
         self.reasons: dict[tuple[int, str | None], list[str]] = {}
 
-    def show_table(self, data: ClassData, table: ClassTable | None) -> None:
+    def show_table(self, data: ClassOverview, table: ClassTable | None) -> None:
         self.beginResetModel()
         self.data_, self.table = data, table
         self.ids = [s.id for s in data.students]
@@ -121,7 +121,7 @@ class ClassWindow(QWidget):
         self.setObjectName("classView")
         self.resize(1100, 720)
         self.store = store
-        self.data_: ClassData | None = None
+        self.data_: ClassOverview | None = None
         self.picked: int | None = None
         self.opened_report: Path | None = None
         self._stop = threading.Event()
@@ -307,9 +307,16 @@ class ClassWindow(QWidget):
 
     def _on_cell(self, current, _previous=None) -> None:
         student = current.data(STUDENT_ROLE) if current.isValid() else None
-        if student != self.picked:
-            self.picked = student
-            self._draw()  # their points stand out in the plot
+        table = self.current_table()
+        if student == self.picked or table is None or self.plot is None:
+            return
+        self.picked = student  # their points stand out; the rest of the plot stays
+        for item in self.plot.plotItem.listDataItems():
+            if item.name() == PICKED:
+                self.plot.removeItem(item)
+        picked = [s for s in class_figure(table, student).series if s.style == PICKED]
+        for series in picked:
+            add_series(self.plot, series)
 
     def select(self, student_id: int, column: str | None = None) -> None:
         """Select a student's cell (their name without ``column``)."""

@@ -8,6 +8,7 @@ keeps the answers saved as they are typed, and reads exercise 5 off the GUI thre
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -444,24 +445,16 @@ class ReportTab(QWidget):
     def hand_in_to(self, path: str | Path, name: str) -> Path | None:
         """Write the hand-in of ``name`` to ``path`` (``.digitpad``): the report as shown,
         the runs, answers, code and weights, with a digest. None when it failed."""
-        from digitpad.core.classroom.handin import HandinError
         from digitpad.render.handin_file import hand_in
 
         report = self.report_as_shown("The hand-in")
         if report is None:
             return None
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            written = hand_in(self.store, report, name, Path(path))
-        except HandinError as exc:
-            self.message.emit(f"The hand-in was not written: {exc}")
-            return None
-        except OSError as exc:
-            self.message.emit(f"The hand-in was not written: {write_failure(path, exc)}")
-            return None
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        self.message.emit(f"Handed in: {written} (give this one file to your teacher)")
+        written = self._write(
+            "The hand-in", path, lambda: hand_in(self.store, report, name, Path(path))
+        )
+        if written is not None:
+            self.message.emit(f"Handed in: {written} (give this one file to your teacher)")
         return written
 
     def _ask_hand_in(self) -> None:
@@ -477,21 +470,31 @@ class ReportTab(QWidget):
     def export_to(self, path: str | Path) -> Path | None:
         """Write the report as shown (answers as typed) to ``path``; its name picks the
         format. Returns the main file written, None when it failed (the message says why)."""
-        from digitpad.render.report_files import ExportError, export
+        from digitpad.render.report_files import export
 
         report = self.report_as_shown()
         if report is None:
             return None
+        written = self._write("The report", path, lambda: export(report.document(), path))
+        if written is not None:
+            self.message.emit(f"Report written to {written}")
+        return written
+
+    def _write(self, what: str, path: str | Path, write: Callable[[], Path]) -> Path | None:
+        """``write()`` under a wait cursor; a failure said in one line (None returned)."""
+        from digitpad.core.classroom.handin import HandinError
+        from digitpad.render.report_files import ExportError
+
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            written = export(report.document(), path)
-        except ExportError as exc:
-            self.message.emit(f"The report was not written: {exc}")
-            return None
+            return write()
+        except (ExportError, HandinError) as exc:
+            self.message.emit(f"{what} was not written: {exc}")
+        except OSError as exc:
+            self.message.emit(f"{what} was not written: {write_failure(path, exc)}")
         finally:
             QGuiApplication.restoreOverrideCursor()
-        self.message.emit(f"Report written to {written}")
-        return written
+        return None
 
     def _ask_pdf(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
