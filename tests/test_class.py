@@ -309,3 +309,26 @@ def test_check_this_number_on_the_dask_cluster_trains_there_and_says_why_not_exa
     assert (
         lines[1] == "tolerance: test accuracy within 0.5 points, losses within 5%, the rest exact"
     )
+
+
+def test_a_missing_exercise_and_an_empty_answer_are_flagged(tmp_path):
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from class_handins import synthetic_handin
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    synthetic_handin(folder, 0)
+    synthetic_handin(folder, 1, only=("ex1",), blank=("ex1",))
+    store = ClassStore(tmp_path / "teacher")
+    store.set_settings(ClassSettings(("ex1", "ex4", "ex5")))
+    store.import_folder(folder)
+
+    assert [(f.student, f.exercise, f.reason) for f in read_class(store).flags] == [
+        ("Student 001", "ex1", "no answer to exercise 1"),
+        ("Student 001", "ex4", "no runs for exercise 4"),
+        (
+            "Student 001",
+            "ex5",
+            "no runs for exercise 5 (it reads exercise 4's weights, which has none)",
+        ),
+    ]

@@ -151,8 +151,8 @@ def test_results_export_a_run_as_code_and_as_a_checked_network_then_reproduce_it
     notebook = nbformat.read(Path(written.args[0]), as_version=4)
     assert any(f"# run {cnn_id}" in cell.source for cell in notebook.cells)
     with qtbot.waitSignal(results.exported, timeout=120_000) as written:
-        results.export_as("onnx", str(tmp_path / "cnn"))
-    assert written.args == [str(tmp_path / "cnn.onnx")]
+        results.export_as("tflite", str(tmp_path / "cnn"))  # ONNX: tests/test_code_export.py
+    assert written.args == [str(tmp_path / "cnn.tflite")]
     assert "10,000 images: the same digit for" in said[-1] and "tolerance 0.0001" in said[-1]
 
     with qtbot.waitSignal(results.reproduced, timeout=300_000) as done:
