@@ -17,6 +17,7 @@ UV     := $(BIN)/uv
 # two cores well. Tests are handed out one at a time and an idle process takes the other's
 # waiting ones (worksteal): whole files per process left one idle while the other ran the
 # longest files (Intel Xeon: 429 s against 454 s, one run each, about the same tests).
+# Three processes were no faster than two (482 s each, Intel Xeon): the cores are the limit.
 TEST_JOBS ?= 2
 
 .PHONY: install run test lint format bench clean dist install-check
