@@ -4,7 +4,9 @@ checks a number by training it again, and writes the class report."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -67,6 +69,15 @@ def handins(tmp_path_factory, mnist, qapp):
 
     root, homes = made_once(tmp_path_factory, "class-handins", make)
     return root / "handins", {name: RunStore(home) for name, home in homes.items()}
+
+
+def mock_raising(error: Exception):
+    """A stand-in for a context manager that fails as it is entered."""
+
+    def enter(*args, **kwargs):
+        raise error
+
+    return enter
 
 
 def alter(path: Path) -> None:
@@ -245,6 +256,14 @@ def test_the_class_view_in_the_window(window, qtbot, handins, tmp_path, monkeypa
     assert len(opened) == 1 and opened[0].toLocalFile() == str(view.opened_report)
     report = view.opened_report.read_text()
     assert f"{ana_8.result.test_accuracy:.4f}" in report
+    # A full disk where the copy goes: one message saying so, the copy opened before kept.
+    said = []
+    view.message.connect(said.append)
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr("digitpad.ui.classroom.class_view.replacing", mock_raising(full))
+    qtbot.mouseClick(view.findChild(QPushButton, "openReportButton"), Qt.MouseButton.LeftButton)
+    assert len(opened) == 1 and "No space left on device" in said[-1] and "free" in said[-1]
+    assert view.opened_report.read_text() == report
 
     out = view.export_report(str(tmp_path / "class.html"))
     page = out.read_text()

@@ -35,6 +35,7 @@ from digitpad.core.classroom.class_store import ClassSettings, ClassStore
 from digitpad.core.classroom.class_tables import ClassOverview, ClassTable, read_class
 from digitpad.core.engine import make_backend
 from digitpad.core.lab.exercises import EXERCISES
+from digitpad.core.machine.files import replacing
 from digitpad.render.report_figures import add_series, figure_plot
 from digitpad.ui.common.background import run_in_background
 from digitpad.ui.common.widgets import button
@@ -352,7 +353,15 @@ class ClassWindow(QWidget):
             self.message.emit("Select a student first.")
             return None
         path = Path(self._reports.name) / f"student-{student}.html"
-        path.write_bytes(self.store.report_html(student))
+        try:
+            with replacing(path) as partial:  # a browser may be reading the earlier copy
+                partial.write_bytes(self.store.report_html(student))
+        except OSError as exc:
+            self.message.emit(
+                f"The report could not be opened: {exc.strerror or exc} while writing its copy "
+                f"to {path.parent}; free some space there and try again."
+            )
+            return None
         self.opened_report = path
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
         self.message.emit(f"Opened {self.data_.student(student).name}'s report ({path}).")
