@@ -38,14 +38,23 @@ def digitpad_home(tmp_path, monkeypatch):
     _collect_qt_garbage()
 
 
-def _collect_qt_garbage() -> None:
-    """Free the closed windows of a test here, on the GUI thread.
+@pytest.fixture(scope="session")
+def qapp(qapp):
+    """pytest-qt's application, collecting garbage on its GUI thread only, as the app's
+    window does (``gui_gc``): in a test without a window too, no background thread (a
+    network loading, the Dask client's) may finalise a widget."""
+    from digitpad.ui.common.gui_gc import collect_on_gui_thread
 
-    Left to Python's automatic collection, they may be freed by whichever thread happens
-    to allocate (a background task, or the Dask client's threads after the cluster tests);
-    shiboken then defers deleting their Qt objects to the GUI thread, where it once ran
-    inside a paint event and deadlocked on Qt's own lock. One window per test is normal
-    for the app; a hundred in one process is the suite's own doing.
+    collect_on_gui_thread()
+    return qapp
+
+
+def _collect_qt_garbage() -> None:
+    """Free the closed windows of a test at its end, on the GUI thread.
+
+    Garbage is only collected on the GUI thread (see ``qapp``), but on a timer: one window
+    per test is normal for the app; a hundred waiting in one process is the suite's own
+    doing.
     """
     import gc
     import sys
@@ -215,14 +224,22 @@ def cluster():
     first test that asks, kept for the session)."""
     import distributed
 
-    with distributed.LocalCluster(
+    local = distributed.LocalCluster(
         n_workers=2,
         processes=True,
         threads_per_worker=1,
         host="127.0.0.1",
         dashboard_address="127.0.0.1:0",
-    ) as local:
-        yield local.scheduler_address
+    )
+    yield local.scheduler_address
+    close_cluster(local)
+
+
+def close_cluster(local) -> None:
+    """Close a test's Dask cluster, or raise TimeoutError after a minute: closed by its
+    ``with``, it waits on its worker processes without a limit, and one stuck would hold
+    the test process's end for ever."""
+    local.close(timeout=60)
 
 
 def store_sweep(store, key: str, stamp: str, accuracies, seconds=None, done=None):

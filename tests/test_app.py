@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 from PySide6.QtCore import QPointF
@@ -48,3 +49,44 @@ def test_the_qt_binding_does_not_wear_down_none_while_painting(qtbot):
         painter.drawPath(path)
     painter.end()
     assert sys.getrefcount(None) > before - 200  # the bug: 6,000 fewer
+
+
+GARBAGE_IN_A_THREAD = """
+import gc, os, threading, weakref
+from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication, QLabel
+app = QApplication([])
+from digitpad.ui import MainWindow
+win = MainWindow()
+win.show()
+finalised_in = []
+label = QLabel("in a cycle")
+label.itself = label  # only the cyclic collector can free it
+weakref.finalize(label, lambda: finalised_in.append(threading.current_thread().name))
+del label
+# A background task allocating, as a network loading or the Dask client's threads do.
+task = threading.Thread(target=lambda: [[[] for _ in range(1000)] for _ in range(300)])
+task.start()
+task.join()
+print("after the task:", finalised_in, flush=True)
+loop = QEventLoop()
+QTimer.singleShot(2500, loop.quit)
+loop.exec()
+print("after the GUI ran:", finalised_in, flush=True)
+os._exit(0)
+"""
+
+
+def test_a_widget_dropped_in_a_cycle_is_freed_on_the_gui_thread_not_by_a_background_task():
+    """A background task's allocations must not make Python collect the window's garbage
+    in that task's thread: a widget finalised there once froze the window for good (inside
+    a paint event). The app collects on the GUI thread instead, within seconds."""
+    done = subprocess.run(
+        [sys.executable, "-c", GARBAGE_IN_A_THREAD],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines == ["after the task: []", "after the GUI ran: ['MainThread']"], done.stdout

@@ -163,6 +163,7 @@ def test_class_show_json_and_the_class_report(teacher, tmp_path):
         [sys.executable, "-m", "digitpad", "class", "show", "--json"],
         capture_output=True,
         text=True,
+        timeout=240,
     )
     assert done.returncode == 0, done.stderr
     shown = json.loads(done.stdout)
@@ -177,6 +178,7 @@ def test_class_show_json_and_the_class_report(teacher, tmp_path):
         [sys.executable, "-m", "digitpad", "class", "report", "--out", str(out)],
         capture_output=True,
         text=True,
+        timeout=240,
     )
     assert done.returncode == 0, done.stderr
     page = out.read_text()
@@ -198,6 +200,7 @@ def test_check_this_number_trains_the_run_again_and_says_same(teacher):
         [sys.executable, "-m", "digitpad", "class", "check", "Zoe", "ex1", "16"],
         capture_output=True,
         text=True,
+        timeout=240,
     )
     assert done.returncode == 2 and "no hand-in from 'Zoe'" in done.stderr
 

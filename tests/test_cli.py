@@ -82,7 +82,9 @@ def test_train_prints_epochs_and_summary(capsys):
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(argv, needle):
-    out = subprocess.run([sys.executable, "-m", "digitpad", *argv], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "digitpad", *argv], capture_output=True, text=True, timeout=240
+    )
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], out.stderr
@@ -97,7 +99,9 @@ def test_opening_the_window_does_not_load_the_training_engine_first():
         "print(args.tab, args.sample_digit, cli.window_args(['runs']), cli.window_args(['-h']), "
         "sorted(m for m in sys.modules if m.startswith(('digitpad.core.engine', 'digitpad.cli.'))))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=240
+    )
     assert out.stdout.split(" ", 4) == ["results", "3", "None", "None", "['digitpad.cli.window']\n"]
 
 
@@ -148,6 +152,7 @@ def test_sweep_refuses_a_bad_custom_value():
         [sys.executable, "-m", "digitpad", "sweep", "--param", "neurons", "--values", "8,0"],
         capture_output=True,
         text=True,
+        timeout=240,
     )
     assert out.returncode == 2 and "--neurons must be from 1" in out.stderr
 

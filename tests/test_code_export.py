@@ -85,6 +85,7 @@ def assert_tidy(script: Path) -> None:
             [sys.executable, "-m", "ruff", *args, "--isolated", str(script)],
             capture_output=True,
             text=True,
+            timeout=240,
         )
         assert done.returncode == 0, done.stdout + done.stderr
 
@@ -142,6 +143,7 @@ def test_the_notebook_runs_to_the_same_accuracy(home, tmp_path):
         ],
         capture_output=True,
         text=True,
+        timeout=240,
     )
     assert done.returncode == 0, done.stderr
     notebook = nbformat.read(out, as_version=4)
@@ -223,7 +225,10 @@ def test_reproduce_says_same_and_lists_what_differs_once_a_figure_is_altered(hom
 
 def test_reproduce_refuses_what_is_not_a_finished_run(home):
     done = subprocess.run(
-        [sys.executable, "-m", "digitpad", "reproduce", "run:x"], capture_output=True, text=True
+        [sys.executable, "-m", "digitpad", "reproduce", "run:x"],
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     assert "is not a run" in done.stderr
@@ -310,7 +315,10 @@ def test_export_on_the_command_line_says_each_bad_request_in_one_line(home, tmp_
 
     def export(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "digitpad", "export", *args], capture_output=True, text=True
+            [sys.executable, "-m", "digitpad", "export", *args],
+            capture_output=True,
+            text=True,
+            timeout=240,
         )
 
     for args, says in [

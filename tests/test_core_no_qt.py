@@ -29,7 +29,9 @@ def test_core_imports_no_qt():
         "('PySide6', 'pyqtgraph', 'shiboken6', 'PyQt5', 'PyQt6'))\n"
         "print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=240
+    )
     assert out.stdout.strip() == ""
 
 
@@ -53,5 +55,7 @@ def test_cli_headless_commands_import_no_qt(argv, digitpad_home):
         f"try:\n    cli.main({argv!r})\nexcept SystemExit:\n    pass\n"
         "print('QT' if any(m.startswith('PySide6') for m in sys.modules) else 'clean')\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=240
+    )
     assert out.stdout.strip().endswith("clean"), out.stdout[-500:]

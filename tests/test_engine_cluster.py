@@ -15,7 +15,7 @@ import distributed  # the [cluster] extra, which make test installs
 import numpy as np
 import pytest
 
-from conftest import drive
+from conftest import close_cluster, drive
 from digitpad.cli import main
 from digitpad.core.engine import (
     BackendError,
@@ -191,10 +191,11 @@ def test_an_error_inside_a_task_fails_the_run_with_the_workers_message(cluster, 
 @pytest.fixture(scope="module")
 def lonely_scheduler():
     """A scheduler without a single worker."""
-    with distributed.LocalCluster(
+    local = distributed.LocalCluster(
         n_workers=0, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
-    ) as local:
-        yield local.scheduler_address
+    )
+    yield local.scheduler_address
+    close_cluster(local)
 
 
 def test_a_scheduler_without_workers_is_said_in_one_line(lonely_scheduler, tmp_path, mnist):

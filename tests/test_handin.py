@@ -121,7 +121,10 @@ def test_damaged_foreign_and_newer_files_are_one_line_each(lab, qapp, tmp_path):
 def test_handin_on_the_command_line(lab, tmp_path):
     def handin(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "digitpad", "handin", *args], capture_output=True, text=True
+            [sys.executable, "-m", "digitpad", "handin", *args],
+            capture_output=True,
+            text=True,
+            timeout=240,
         )
 
     done = handin("--name", "Ana Lopes", "--out", str(tmp_path / "ana"))

@@ -68,7 +68,9 @@ def test_canvas_engine_needs_no_tensorflow():
         "probs = p.predict(np.zeros((28, 28), np.float32))\n"
         "print(p.engine, round(float(probs.sum()), 4), 'tensorflow' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=240
+    )
     assert out.stdout.split() == ["litert", "1.0", "False"]
 
 

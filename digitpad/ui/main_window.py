@@ -19,6 +19,7 @@ from digitpad.core.machine.threads import one_blas_thread
 from digitpad.core.store.runs import RunRecord, RunStore, RunStoreError
 from digitpad.core.store.session import end_session, new_session_folder
 from digitpad.ui.common.background import wait_for_background
+from digitpad.ui.common.gui_gc import collect_on_gui_thread
 from digitpad.ui.common.lazy_page import LazyPage
 from digitpad.ui.common.saved_values import SavedGroup, ignored_message
 from digitpad.ui.draw.draw_tab import DrawTab
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self) -> None:
         super().__init__()
+        collect_on_gui_thread()  # background tasks must never finalise a widget
         self.setWindowTitle("DigitPad")
         self.setWindowIcon(QIcon(str(ICON_PATH)))
         home = data_home()
