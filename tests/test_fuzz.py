@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -17,7 +17,9 @@ from digitpad.core.data.mnist import TRAIN_SIZE
 from digitpad.core.data.preprocess import to_mnist
 from digitpad.core.nets.specs import MAX_EPOCHS, MAX_FILTERS, MAX_KERNEL, MAX_NEURONS, RunSpec
 
-# derandomize: `make test` explores the same examples every time, so CI is reproducible.
+# derandomize: `make test` starts from the same examples every time, but that is no promise
+# that every run meets exactly these (a fresh clone once met one that many runs before had
+# not, same Hypothesis): what a run finds is kept as an explicit @example.
 SLOW = settings(
     max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
 )
@@ -56,8 +58,17 @@ def drawings(draw):
     return array
 
 
+def two_faint_dots() -> np.ndarray:
+    """Found by this test: two faint pixels in far corners of a tall, thin picture, each
+    averaged below the ink floor at the working scale (an IndexError then)."""
+    ink = np.zeros((286, 7), np.uint8)
+    ink[0, 6] = ink[285, 0] = 1
+    return ink
+
+
 @SLOW
 @given(drawings())
+@example(two_faint_dots())
 def test_any_2d_numeric_drawing_gives_none_or_an_mnist_image(ink):
     out = to_mnist(ink)
     values = ink.astype(np.float64)

@@ -8,7 +8,14 @@ import random
 
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QFileDialog,
+    QInputDialog,
+    QMessageBox,
+    QWidget,
+)
 
 from digitpad.core.nets.specs import RunSpec
 
@@ -42,6 +49,7 @@ def no_dialogs(monkeypatch) -> None:
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: "")
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("", False))
 
 
 def focused(window: QWidget) -> QWidget:
@@ -53,10 +61,15 @@ def focused(window: QWidget) -> QWidget:
 
 
 def close_popups(window: QWidget) -> None:
-    """Close the combo lists and menus the monkey opened (a real user clicks them away)."""
+    """Close the combo lists and menus the monkey opened (a real user clicks them away),
+    and cancel any modal dialog that ``no_dialogs`` did not answer: waiting in its own
+    event loop for a human, it would hold the test for ever."""
     for widget in QApplication.topLevelWidgets():
         if widget is not window and widget.isVisible() and widget.windowFlags() & Qt.Popup:
             widget.close()
+    modal = QApplication.activeModalWidget()
+    if isinstance(modal, QDialog):
+        modal.reject()
 
 
 def test_two_thousand_random_actions_while_training(window, qtbot, monkeypatch):

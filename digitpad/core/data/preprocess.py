@@ -150,8 +150,14 @@ def _as_ink(ink: np.ndarray) -> np.ndarray:
 
 def _crop(image: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     """The inked part of ``image``, and where its top-left corner was."""
-    rows = np.flatnonzero(image.max(axis=1) > INK_FLOOR)
-    cols = np.flatnonzero(image.max(axis=0) > INK_FLOOR)
+    floor = INK_FLOOR
+    darkest = float(image.max())
+    if darkest <= floor:
+        # A few lone dots far apart (a 286x7 picture with two faint pixels): shrunk to the
+        # working scale, each was averaged below the floor. The floor follows them down.
+        floor = INK_FLOOR * darkest
+    rows = np.flatnonzero(image.max(axis=1) > floor)
+    cols = np.flatnonzero(image.max(axis=0) > floor)
     return image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], (int(rows[0]), int(cols[0]))
 
 
