@@ -3,9 +3,10 @@
 Left automatic, a collection runs in whichever thread happens to allocate: a background
 task, the engine's thread, the Dask client's threads. Widgets and pictures caught in a
 reference cycle are then finalised off the GUI thread, where Qt objects must not be
-deleted: shiboken defers their deletion to the GUI thread, which once deadlocked inside a
-paint event (the window froze for good) and once crashed. pyqtgraph's GarbageCollector is
-made for this: it turns automatic collection off and collects on a timer of the GUI thread.
+deleted: shiboken defers their deletion to the GUI thread, and in the test suite that once
+deadlocked inside a paint event (the window froze for good) and once crashed. pyqtgraph's
+GarbageCollector is made for this: automatic collection off, a timer collects on the GUI
+thread instead.
 """
 
 from __future__ import annotations
