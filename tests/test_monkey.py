@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
@@ -72,6 +73,9 @@ def close_popups(window: QWidget) -> None:
         modal.reject()
 
 
+# QTest's own remark on its synthetic key press, when no widget took it (a stray key while a
+# combo's list was closing): what a user's stray key does, nothing. Not the app's warning.
+@pytest.mark.qt_log_ignore("Keyboard event not accepted by receiving widget")
 def test_two_thousand_random_actions_while_training(window, qtbot, monkeypatch):
     no_dialogs(monkeypatch)
     window.resize(1100, 720)

@@ -353,6 +353,9 @@ class InsideView(QWidget):
                 for widget in (title, mosaic):
                     if widget is not None:
                         self.layers_box.removeWidget(widget)
+                        # Out of the view at once: deleteLater alone left the old network's
+                        # rows among the view's children until the event loop came round.
+                        widget.setParent(None)
                         widget.deleteLater()
             self._layer_rows = []
             for layer in shown:
