@@ -52,8 +52,8 @@ def test_the_qt_binding_does_not_wear_down_none_while_painting(qtbot):
 
 
 GARBAGE_IN_A_THREAD = """
-import gc, os, threading, weakref
-from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+import os, threading, weakref
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QLabel
 app = QApplication([])
 from digitpad.ui import MainWindow
